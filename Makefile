@@ -1,0 +1,34 @@
+# Quick start: `make run` serves on http://127.0.0.1:8000 (embedded SQLite); `make test` tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup migrate seed run test bench fuzz clean
+
+# The virtualenv is made when missing and reinstalled only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+migrate: setup
+	$(BIN)/timeline db upgrade
+
+seed: migrate
+	$(BIN)/timeline seed --if-empty
+
+run: seed
+	$(BIN)/timeline serve
+
+test: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m tests.benchmarks
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

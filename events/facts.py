@@ -1,0 +1,214 @@
+"""The fact: what the timeline shows, and the rules every fact's fields obey.
+
+A fact arrives as JSON (API, seed files, JSON Lines); msgspec decodes it into these
+Structs, rejecting unknown fields, and `validate_fact` applies the rules msgspec's
+type system cannot say (codes, slugs, real dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated
+
+import msgspec
+import pycountry
+
+from events.dates import DateBounds, InvalidDate, parse_edtf
+
+LANGUAGES = ("en", "ru")
+FACT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_ID = 100
+MAX_TITLE = 300
+MAX_SUMMARY = 5000
+MAX_TEXT = 1000
+
+KINDS = frozenset(
+    {
+        "summit",
+        "meeting",
+        "conference",
+        "treaty",
+        "agreement",
+        "roundtable",
+        "initiative",
+        "programme",
+        "document",
+        "visit",
+        "forum",
+        "election",
+        "other",
+    }
+)
+# "elapsed" is set by the scheduler when a plan's whole window has passed unrecorded.
+STATUSES = frozenset({"held", "planned", "proposed", "postponed", "cancelled", "elapsed"})
+
+# Organisations that take part in facts alongside states (ISO 3166-1 alpha-2 codes).
+ORGANISATIONS = frozenset(
+    {
+        "EU",  # European Union
+        "UN",  # United Nations
+        "CIS",  # Commonwealth of Independent States
+        "SCO",  # Shanghai Cooperation Organisation
+        "CSTO",  # Collective Security Treaty Organisation
+        "EAEU",  # Eurasian Economic Union
+        "OSCE",  # Organization for Security and Co-operation in Europe
+        "OTS",  # Organization of Turkic States
+        "CICA",  # Conference on Interaction and Confidence-Building Measures in Asia
+        "ECO",  # Economic Cooperation Organization
+        "NATO",
+        "ASEAN",
+        "AU",  # African Union
+        "OIC",  # Organisation of Islamic Cooperation
+        "EBRD",
+        "ADB",  # Asian Development Bank
+        "WB",  # World Bank
+        "IMF",
+        "IFAS",  # International Fund for Saving the Aral Sea
+    }
+)
+COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+TAG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
+LangMap = dict[str, str]
+
+
+class FactError(ValueError):
+    """A fact breaks a rule; `field` is the dotted path of the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class DateInput(msgspec.Struct, forbid_unknown_fields=True):
+    edtf: Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class Place(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    name: LangMap
+    country: str | None = None
+
+
+class Source(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    title: Text
+    date: dt.date
+    locator: Text | None = None
+    url: Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    note: Text | None = None
+
+
+class Fact(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    id: str
+    title: LangMap
+    summary: LangMap
+    kind: str
+    status: str
+    date: DateInput
+    place: Place | None = None
+    participants: list[str] = msgspec.field(default_factory=list)
+    tags: list[str] = msgspec.field(default_factory=list)
+    sources: list[Source] = msgspec.field(default_factory=list)
+
+    def bounds(self) -> DateBounds:
+        return parse_edtf(self.date.edtf)
+
+
+def validate_id(fact_id: str) -> None:
+    if len(fact_id) > MAX_ID:
+        raise FactError("id", f"is {len(fact_id)} characters long; at most {MAX_ID} are allowed")
+    if not FACT_ID.match(fact_id):
+        raise FactError(
+            "id", f"{fact_id!r} must be lowercase letters, digits and single hyphens (a slug)"
+        )
+
+
+def validate_langmap(field: str, value: LangMap, max_length: int, *, complete: bool) -> None:
+    """A language map needs every language of LANGUAGES (unless it is a partial patch)."""
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            raise FactError(f"{field}.{lang}", f"unknown language; use one of {', '.join(LANGUAGES)}")
+        if not text.strip():
+            raise FactError(f"{field}.{lang}", "must not be empty")
+        if len(text) > max_length:
+            raise FactError(f"{field}.{lang}", f"is {len(text)} characters; at most {max_length}")
+        if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+            raise FactError(f"{field}.{lang}", "contains control characters")
+    if complete:
+        missing = [lang for lang in LANGUAGES if lang not in value]
+        if missing:
+            raise FactError(f"{field}.{missing[0]}", "is required")
+
+
+def validate_country(field: str, code: str) -> None:
+    if code not in COUNTRIES:
+        raise FactError(field, f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+
+
+def validate_participants(participants: list[str]) -> None:
+    if len(participants) > 100:
+        raise FactError("participants", "at most 100 participants")
+    for i, code in enumerate(participants):
+        if code not in COUNTRIES and code not in ORGANISATIONS:
+            raise FactError(
+                f"participants[{i}]",
+                f"{code!r} is neither an ISO 3166-1 alpha-2 country code nor a known "
+                f"organisation ({', '.join(sorted(ORGANISATIONS))})",
+            )
+    if len(set(participants)) != len(participants):
+        raise FactError("participants", "lists a participant twice")
+
+
+def validate_tags(tags: list[str]) -> None:
+    if len(tags) > 50:
+        raise FactError("tags", "at most 50 tags")
+    for i, tag in enumerate(tags):
+        if len(tag) > 50 or not TAG.match(tag):
+            raise FactError(f"tags[{i}]", f"{tag!r} must be a lowercase slug of at most 50 characters")
+
+
+def validate_date(date: DateInput) -> DateBounds:
+    try:
+        return parse_edtf(date.edtf)
+    except InvalidDate as exc:
+        raise FactError("date.edtf", str(exc)) from None
+
+
+def validate_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise FactError("kind", f"{kind!r} is not one of {', '.join(sorted(KINDS))}")
+
+
+def validate_status(status: str) -> None:
+    if status not in STATUSES:
+        raise FactError("status", f"{status!r} is not one of {', '.join(sorted(STATUSES))}")
+
+
+def validate_place(place: Place | None) -> None:
+    if place is None:
+        return
+    validate_langmap("place.name", place.name, MAX_TEXT, complete=True)
+    if place.country is not None:
+        validate_country("place.country", place.country)
+
+
+def validate_sources(sources: list[Source]) -> None:
+    if len(sources) > 50:
+        raise FactError("sources", "at most 50 sources")
+
+
+def validate_fact(fact: Fact) -> DateBounds:
+    """Check every rule; return the date's bounds. Raises FactError naming the field."""
+    validate_id(fact.id)
+    validate_langmap("title", fact.title, MAX_TITLE, complete=True)
+    validate_langmap("summary", fact.summary, MAX_SUMMARY, complete=True)
+    validate_kind(fact.kind)
+    validate_status(fact.status)
+    bounds = validate_date(fact.date)
+    validate_place(fact.place)
+    validate_participants(fact.participants)
+    validate_tags(fact.tags)
+    validate_sources(fact.sources)
+    return bounds

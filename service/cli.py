@@ -1,0 +1,145 @@
+"""The `timeline` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from events.db import create_engine
+from events.store import EventStore
+from events.transfer import TransferError, export_file, import_file
+from seeds import loader
+from service import migrate
+from service.settings import Settings
+
+T = TypeVar("T")
+
+
+def run_with_store(work: Callable[[EventStore], Awaitable[T]]) -> T:
+    settings = Settings.from_env()
+
+    async def main() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(EventStore(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+def main() -> None:
+    """Timeline service: an event-sourced timeline with iCalendar feeds."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (TIMELINE_HOST).")
+@click.option("--port", type=int, default=None, help="Port (TIMELINE_PORT).")
+@click.option("--workers", type=int, default=None, help="Worker processes (TIMELINE_WORKERS).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    uvicorn.run(
+        "service.app:app_from_env",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        proxy_headers=True,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default: the newest)."""
+    migrate.upgrade(Settings.from_env().database_url, revision)
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Migrate the database back to REVISION ("base" removes everything)."""
+    migrate.downgrade(Settings.from_env().database_url, revision)
+
+
+@main.command()
+def verify() -> None:
+    """Walk the hash chain and name the first broken event."""
+    broken = run_with_store(lambda store: store.verify())
+    if broken is not None:
+        click.echo(
+            f"BROKEN: the hash chain breaks at position {broken.position} "
+            f"(stream {broken.stream_id}, version {broken.version}, type {broken.type})",
+            err=True,
+        )
+        sys.exit(1)
+    head = run_with_store(lambda store: store.head())
+    click.echo(f"ok: {head} events, hash chain intact")
+
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(file: Path) -> None:
+    """Write the whole log to FILE as JSON Lines."""
+    count = run_with_store(lambda store: export_file(store, file))
+    click.echo(f"exported {count} events to {file}")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(file: Path) -> None:
+    """Append the events of a JSON Lines export to the log (an empty one, or one it continues)."""
+    try:
+        count = run_with_store(lambda store: import_file(store, file))
+    except TransferError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    click.echo(f"imported {count} events from {file}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--if-empty", is_flag=True, help="Do nothing if any seed fact is already stored.")
+def seed(paths: tuple[Path, ...], if_empty: bool) -> None:
+    """Load facts from seed files (YAML or JSON Lines; default: the bundled seeds/)."""
+    files = _seed_files(paths) if paths else loader.default_paths()
+
+    async def work(store: EventStore) -> loader.SeedReport | None:
+        if if_empty and await loader.any_seeded(store, files):
+            return None
+        return await loader.load(store, files)
+
+    try:
+        report = run_with_store(work)
+    except loader.SeedError as exc:
+        raise click.ClickException(f"nothing stored: {exc}") from None
+    if report is None:
+        click.echo("seed facts already loaded; nothing to do")
+        return
+    click.echo(
+        f"{report.files} files, {report.facts} facts: {report.recorded} recorded, "
+        f"{report.changed} changed, {report.events} events appended"
+    )
+
+
+def _seed_files(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".jsonl")))
+        else:
+            files.append(path)
+    return files

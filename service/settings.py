@@ -1,0 +1,52 @@
+"""Settings from TIMELINE_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+DEFAULT_DATABASE_URL = "sqlite:///timeline.db"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # how clients reach the service; defaults to http://HOST:PORT
+    workers: int = 1
+    # NullPool: a fresh connection per use (tests whose client runs the app on another loop).
+    db_null_pool: bool = False
+    max_body_bytes: int = 1_000_000
+    scheduler: bool = True
+    backup_dir: str = "backups"
+    backup_keep: int = 7
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ, **overrides: object) -> Settings:
+        values: dict[str, object] = {}
+        for field in msgspec.structs.fields(cls):
+            raw = env.get(f"TIMELINE_{field.name.upper()}")
+            if raw is not None:
+                values[field.name] = raw
+        values.update(overrides)
+        # strict=False lets "8000" become an int and "false" a bool.
+        values = {k: _bool_word(v) for k, v in values.items()}
+        return msgspec.convert(values, cls, strict=False)
+
+
+def _bool_word(value: object) -> object:
+    if isinstance(value, str) and value.lower() in ("on", "yes"):
+        return "true"
+    if isinstance(value, str) and value.lower() in ("off", "no"):
+        return "false"
+    return value
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]

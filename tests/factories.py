@@ -1,0 +1,50 @@
+"""Facts for tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from events.facts import Fact
+
+
+def fact_data(fact_id: str = "test-summit", **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": fact_id,
+        "title": {"en": "Test summit", "ru": "Тестовый саммит"},
+        "summary": {"en": "Leaders met.", "ru": "Лидеры встретились."},
+        "kind": "summit",
+        "status": "held",
+        "date": {"edtf": "2025-04-03/2025-04-04"},
+        "place": {"name": {"en": "Samarkand", "ru": "Самарканд"}, "country": "UZ"},
+        "participants": ["UZ", "KZ", "EU"],
+        "tags": ["central-asia-eu"],
+        "sources": [
+            {
+                "title": "Joint declaration",
+                "date": "2025-05-30",
+                "locator": "paragraph 7",
+            }
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def make_fact(fact_id: str = "test-summit", **overrides: Any) -> Fact:
+    return msgspec.convert(fact_data(fact_id, **overrides), Fact)
+
+
+class StepClock:
+    """A controllable clock: returns `now` and moves it forward by `step` on each call."""
+
+    def __init__(self, start: dt.datetime, step: dt.timedelta = dt.timedelta(seconds=1)) -> None:
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> dt.datetime:
+        current = self.now
+        self.now += self.step
+        return current
