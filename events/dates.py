@@ -30,7 +30,7 @@ PRECISIONS: tuple[str, ...] = ("day", "month", "season", "year", "by", "after", 
 # Coarseness of the single forms: a closed interval takes the coarser of its two ends.
 _RANK: dict[str, int] = {"day": 0, "month": 1, "season": 2, "year": 3}
 
-FIRST_YEAR, LAST_YEAR = 1, 9999
+_FIRST_YEAR, _LAST_YEAR = 1, 9999
 
 
 class InvalidDate(ValueError):
@@ -158,7 +158,7 @@ def _parse_part(token: str, whole: str) -> _Part:
     if match is None:
         raise _fail(token, whole, _diagnose(token))
     year = int(match[1])
-    if year < FIRST_YEAR:
+    if year < _FIRST_YEAR:
         raise _fail(token, whole, "is outside the supported years 0001–9999")
     if match[2] is None:
         return _Part("year", year, 0, 0, dt.date(year, 1, 1), dt.date(year, 12, 31))
@@ -167,8 +167,9 @@ def _parse_part(token: str, whole: str) -> _Part:
         if match[3] is not None:
             raise _fail(token, whole, "gives a day of a season; seasons (21–24) have no days")
         first_month = _SEASONS[unit][1]
+        # the season's third month, counted from January of year 0 (winter wraps the year)
         last_year, last_month = divmod(year * 12 + first_month - 1 + 2, 12)
-        if last_year > LAST_YEAR:
+        if last_year > _LAST_YEAR:
             raise _fail(token, whole, "ends after 9999, the last supported year")
         first, last = dt.date(year, first_month, 1), _last_day(last_year, last_month + 1)
         return _Part("season", year, unit, 0, first, last)
