@@ -12,12 +12,12 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from events.facts import (
+    MAX_SUMMARY,
+    MAX_TITLE,
     DateInput,
     Fact,
     FactError,
     LangMap,
-    MAX_SUMMARY,
-    MAX_TITLE,
     Place,
     Source,
     validate_date,
@@ -77,7 +77,7 @@ class ChangeFact(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True,
     kind: str | UnsetType = UNSET
     status: str | UnsetType = UNSET
     date: DateInput | UnsetType = UNSET
-    place: Place | None | UnsetType = UNSET
+    place: Place | UnsetType | None = UNSET
     participants: list[str] | UnsetType = UNSET
     tags: list[str] | UnsetType = UNSET
     sources: list[Source] | UnsetType = UNSET

@@ -33,7 +33,7 @@ class FactRevised(Event):
     title: LangMap | UnsetType = UNSET
     summary: LangMap | UnsetType = UNSET
     kind: str | UnsetType = UNSET
-    place: Place | None | UnsetType = UNSET
+    place: Place | UnsetType | None = UNSET
     participants: list[str] | UnsetType = UNSET
     tags: list[str] | UnsetType = UNSET
     sources: list[Source] | UnsetType = UNSET

@@ -321,15 +321,44 @@ class EventStore:
         self, after: int = 0, limit: int | None = 1000, *, until: dt.datetime | None = None
     ) -> list[RecordedEvent]:
         """The log in position order, after a position (and recorded no later than `until`)."""
+        async with self.engine.connect() as conn:
+            return await self.read_all_in(conn, after, limit, until=until)
+
+    async def read_all_in(
+        self,
+        conn: AsyncConnection,
+        after: int = 0,
+        limit: int | None = 1000,
+        *,
+        until: dt.datetime | None = None,
+    ) -> list[RecordedEvent]:
         query = sa.select(*_COLUMNS).where(events_table.c.position > after)
         if until is not None:
             query = query.where(events_table.c.recorded_at <= format_instant(until))
         query = query.order_by(events_table.c.position)
         if limit is not None:
             query = query.limit(limit)
+        return [_row_to_event(row) for row in await conn.execute(query)]
+
+    async def position_at(self, instant: dt.datetime) -> int:
+        """The last position recorded at or before `instant` (0 if none)."""
+        query = sa.select(sa.func.max(events_table.c.position)).where(
+            events_table.c.recorded_at <= format_instant(instant)
+        )
         async with self.engine.connect() as conn:
-            rows = await conn.execute(query)
-            return [_row_to_event(row) for row in rows]
+            return (await conn.execute(query)).scalar() or 0
+
+    async def last_recorded(self) -> tuple[int, str | None]:
+        """The head's position and instant (0, None for an empty log)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(events_table.c.position, events_table.c.recorded_at)
+                    .order_by(events_table.c.position.desc())
+                    .limit(1)
+                )
+            ).first()
+        return (row[0], row[1]) if row else (0, None)
 
     async def iterate(self, after: int = 0, batch: int = 5000) -> AsyncIterator[RecordedEvent]:
         """The whole log from a position, in batches (export, verify, rebuild)."""

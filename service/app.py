@@ -7,11 +7,18 @@ from contextlib import asynccontextmanager
 
 import msgspec
 from litestar import Litestar, get
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
-from events.db import create_engine
-from events.store import EventStore
+from events.store import Clock, EventStore, utc_now
+from service import api
+from service.auth import FailureLimiter
+from service.conditional import conditional_middleware
+from service.problems import handle_exception
 from service.settings import Settings
+from service.wiring import open_store
 
 
 class Health(msgspec.Struct):
@@ -30,20 +37,40 @@ async def health(state: State) -> Health:
     return Health(status="ok", database="reachable", last_position=position)
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, null_pool=settings.db_null_pool)
-        app.state.store = EventStore(engine)
+        store = open_store(settings.database_url, null_pool=settings.db_null_pool, clock=clock)
+        app.state.store = store
         try:
             yield
         finally:
-            await engine.dispose()
+            await store.engine.dispose()
 
     return Litestar(
-        route_handlers=[health],
+        route_handlers=[health, *api.ROUTES],
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
+        middleware=[conditional_middleware],
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=settings.max_body_bytes,
+        cors_config=CORSConfig(
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["If-None-Match", "If-Modified-Since", "Accept-Language"],
+            expose_headers=["ETag", "Last-Modified"],
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Timeline service",
+            version="1.0.0",
+            description="An event-sourced timeline of dated facts, with iCalendar feeds.",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")
+                }
+            ),
+        ),
     )
 
 

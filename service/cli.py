@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -10,12 +12,13 @@ from typing import TypeVar
 
 import click
 
-from events.db import create_engine
 from events.store import EventStore
 from events.transfer import TransferError, export_file, import_file
+from projections import timeline
 from seeds import loader
-from service import migrate
+from service import auth, migrate
 from service.settings import Settings
+from service.wiring import open_store
 
 T = TypeVar("T")
 
@@ -24,11 +27,11 @@ def run_with_store(work: Callable[[EventStore], Awaitable[T]]) -> T:
     settings = Settings.from_env()
 
     async def main() -> T:
-        engine = create_engine(settings.database_url)
+        store = open_store(settings.database_url)
         try:
-            return await work(EventStore(engine))
+            return await work(store)
         finally:
-            await engine.dispose()
+            await store.engine.dispose()
 
     return asyncio.run(main())
 
@@ -46,13 +49,17 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API with uvicorn."""
     import uvicorn
 
+    # The app reads its settings from the environment in each worker process.
+    for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
+        if value is not None:
+            os.environ[f"TIMELINE_{name}"] = str(value)
     settings = Settings.from_env()
     uvicorn.run(
         "service.app:app_from_env",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
         proxy_headers=True,
     )
 
@@ -67,6 +74,10 @@ def db() -> None:
 def upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: the newest)."""
     migrate.upgrade(Settings.from_env().database_url, revision)
+    if revision == "head":
+        caught_up = run_with_store(timeline.catch_up)
+        if caught_up:
+            click.echo(f"projected {caught_up} events into the read model")
 
 
 @db.command()
@@ -143,3 +154,29 @@ def _seed_files(paths: tuple[Path, ...]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+@main.command()
+def rebuild() -> None:
+    """Throw the read model away and replay the whole log into it."""
+    count = run_with_store(timeline.rebuild)
+    click.echo(f"rebuilt the read model from {count} events")
+
+
+@main.group()
+def token() -> None:
+    """API tokens for the write API."""
+
+
+@token.command("create")
+@click.argument("name")
+def token_create(name: str) -> None:
+    """Create a token; NAME becomes the actor of the events it writes. Shown only once."""
+    if not re.fullmatch(r"[A-Za-z0-9._@-]{1,100}", name):
+        raise click.ClickException("NAME: 1-100 letters, digits, '.', '_', '@' or '-'")
+    try:
+        secret = run_with_store(lambda store: auth.create_token(store.engine, name))
+    except auth.TokenExists as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(secret)
+    click.echo(f"(token for {name!r}: store it now; only its hash is kept)", err=True)

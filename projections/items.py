@@ -1,0 +1,101 @@
+"""How a fact reads to a client: one language, derived date fields, links."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote, urlencode
+
+import msgspec
+
+from events.dates import parse_edtf
+from events.facts import Fact
+from projections.timeline import Row
+
+
+class DateView(msgspec.Struct):
+    edtf: str
+    start: str | None
+    end: str | None
+    precision: str
+    label: str
+
+
+class PlaceView(msgspec.Struct):
+    name: str
+    country: str | None
+
+
+class SourceView(msgspec.Struct, omit_defaults=True):
+    title: str
+    date: dt.date
+    locator: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+class Links(msgspec.Struct):
+    self: str
+    ics: str
+    webcal: str
+    history: str
+
+
+class Item(msgspec.Struct):
+    id: str
+    title: str
+    summary: str
+    kind: str
+    status: str
+    date: DateView
+    place: PlaceView | None
+    participants: list[str]
+    tags: list[str]
+    sources: list[SourceView]
+    version: int
+    updated_at: str
+    links: Links
+
+
+def webcal(url: str) -> str:
+    """The webcal:// form of a feed URL, which calendar apps open as a subscription."""
+    return "webcal://" + url.split("://", 1)[1] if "://" in url else url
+
+
+def feed_url(base_url: str, **params: str | list[str]) -> str:
+    query = urlencode({k: v for k, v in params.items() if v}, doseq=True)
+    return f"{base_url}/calendar.ics" + (f"?{query}" if query else "")
+
+
+def item(row: Row, lang: str, base_url: str) -> Item:
+    fact: Fact = row.fact()
+    bounds = parse_edtf(fact.date.edtf)
+    fact_url = f"{base_url}/api/v1/facts/{quote(fact.id)}"
+    ics = feed_url(base_url, id=fact.id, lang=lang, precision="any")
+    return Item(
+        id=fact.id,
+        title=fact.title.get(lang) or fact.title["en"],
+        summary=fact.summary.get(lang) or fact.summary["en"],
+        kind=fact.kind,
+        status=fact.status,
+        date=DateView(
+            edtf=fact.date.edtf,
+            start=row.start,
+            end=row.end,
+            precision=bounds.precision,
+            label=bounds.label[lang],
+        ),
+        place=(
+            PlaceView(name=fact.place.name.get(lang) or fact.place.name["en"], country=fact.place.country)
+            if fact.place
+            else None
+        ),
+        participants=fact.participants,
+        tags=fact.tags,
+        sources=[
+            SourceView(title=s.title, date=s.date, locator=s.locator, url=s.url, note=s.note)
+            for s in fact.sources
+        ],
+        version=row.version,
+        updated_at=row.updated_at,
+        links=Links(self=fact_url, ics=ics, webcal=webcal(ics), history=f"{fact_url}/history"),
+    )

@@ -1,0 +1,51 @@
+"""Read-model tables, as Core metadata for queries (migration 0002 creates them)."""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+checkpoints = sa.Table(
+    "projection_checkpoints",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+# One row per version of a fact, valid for log positions [valid_from, valid_to).
+facts = sa.Table(
+    "timeline_facts",
+    metadata,
+    sa.Column("fact_id", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("valid_from", sa.BigInteger, nullable=False),
+    sa.Column("valid_to", sa.BigInteger, nullable=True),
+    sa.Column("retracted", sa.Boolean, nullable=False),
+    sa.Column("sort_date", sa.String(10), nullable=False),
+    sa.Column("span_days", sa.Integer, nullable=False),
+    sa.Column("start", sa.String(10), nullable=True),
+    sa.Column("end", sa.String(10), nullable=True),
+    sa.Column("precision", sa.String(10), nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("search_text", sa.Text, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+fact_countries = sa.Table(
+    "timeline_fact_countries",
+    metadata,
+    sa.Column("fact_id", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(50), primary_key=True),
+)
+
+fact_tags = sa.Table(
+    "timeline_fact_tags",
+    metadata,
+    sa.Column("fact_id", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("tag", sa.String(50), primary_key=True),
+)

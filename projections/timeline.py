@@ -1,0 +1,330 @@
+"""The timeline read model: built from the log, queried by the API and the feeds.
+
+The projector runs inside the append's transaction (a 2xx write is visible to the next
+read) and keeps every version of each fact with the log positions it was valid between,
+so "as of" reads use the same query as current ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from events.dates import parse_edtf
+from events.decider import FactState, evolve
+from events.facts import Fact
+from events.model import FactRescheduled, FactRevised, FactStatusChanged
+from events.store import EventStore, RecordedEvent
+from projections.tables import checkpoints, fact_countries, fact_tags, facts
+
+NAME = "timeline"
+STREAM_PREFIX = "fact-"
+OPEN_SPAN = 1_000_000  # sorts an open-ended period after every closed one
+
+_fact_encoder = msgspec.json.Encoder()
+_fact_decoder = msgspec.json.Decoder(Fact)
+
+
+class Row(msgspec.Struct, kw_only=True):
+    fact_id: str
+    version: int
+    valid_from: int
+    valid_to: int | None
+    retracted: bool
+    sort_date: str
+    span_days: int
+    start: str | None
+    end: str | None
+    precision: str
+    kind: str
+    status: str
+    search_text: str
+    document: str
+    sequence: int
+    created_at: str
+    updated_at: str
+
+    def fact(self) -> Fact:
+        return _fact_decoder.decode(self.document)
+
+
+def _changes_sequence(event: object) -> bool:
+    """Whether a calendar client must see this event as a new SEQUENCE of the fact."""
+    if isinstance(event, FactRescheduled | FactStatusChanged):
+        return True
+    return isinstance(event, FactRevised) and event.title is not msgspec.UNSET
+
+
+def _row_for(
+    state: FactState, previous: Row | None, event: object, recorded: RecordedEvent
+) -> Row:
+    fact = state.fact
+    bounds = parse_edtf(fact.date.edtf)
+    start = bounds.start.isoformat() if bounds.start else None
+    end = bounds.end.isoformat() if bounds.end else None
+    span = (bounds.end - bounds.start).days if bounds.start and bounds.end else OPEN_SPAN
+    search = " ".join([*fact.title.values(), *fact.summary.values()]).casefold()
+    sequence = (previous.sequence if previous else 0) + (
+        1 if previous and _changes_sequence(event) else 0
+    )
+    return Row(
+        fact_id=fact.id,
+        version=recorded.version,
+        valid_from=recorded.position,
+        valid_to=None,
+        retracted=state.retracted,
+        sort_date=start or end or "",
+        span_days=span,
+        start=start,
+        end=end,
+        precision=bounds.precision,
+        kind=fact.kind,
+        status=fact.status,
+        search_text=search,
+        document=_fact_encoder.encode(fact).decode(),
+        sequence=sequence,
+        created_at=previous.created_at if previous else recorded.recorded_at,
+        updated_at=recorded.recorded_at,
+    )
+
+
+def _countries(fact: Fact) -> set[str]:
+    codes = set(fact.participants)
+    if fact.place is not None and fact.place.country:
+        codes.add(fact.place.country)
+    return codes
+
+
+async def _current_rows(conn: AsyncConnection, fact_ids: list[str]) -> dict[str, Row]:
+    found: dict[str, Row] = {}
+    for i in range(0, len(fact_ids), 500):
+        result = await conn.execute(
+            sa.select(facts).where(
+                facts.c.fact_id.in_(fact_ids[i : i + 500]), facts.c.valid_to.is_(None)
+            )
+        )
+        for row in result:
+            found[row.fact_id] = Row(**row._mapping)
+    return found
+
+
+async def project(conn: AsyncConnection, recorded: Sequence[RecordedEvent]) -> None:
+    """Apply appended events to the read model, in the append's own transaction."""
+    relevant = [r for r in recorded if r.stream_id.startswith(STREAM_PREFIX)]
+    if relevant:
+        ids = list(dict.fromkeys(r.stream_id[len(STREAM_PREFIX) :] for r in relevant))
+        current = await _current_rows(conn, ids)
+        closed: list[dict[str, Any]] = []
+        new_rows: list[Row] = []
+        pending: set[int] = set()  # ids of rows made in this batch, not yet inserted
+        for r in relevant:
+            fact_id = r.stream_id[len(STREAM_PREFIX) :]
+            previous = current.get(fact_id)
+            event = r.event()
+            state = None if previous is None else FactState(previous.fact(), previous.retracted)
+            state = evolve(state, event)
+            assert state is not None
+            row = _row_for(state, previous, event, r)
+            if previous is not None and id(previous) in pending:
+                previous.valid_to = r.position
+            elif previous is not None:
+                closed.append({"fid": fact_id, "pos": r.position})
+            current[fact_id] = row
+            new_rows.append(row)
+            pending.add(id(row))
+        if closed:
+            await conn.execute(
+                facts.update()
+                .where(facts.c.fact_id == sa.bindparam("fid"), facts.c.valid_to.is_(None))
+                .values(valid_to=sa.bindparam("pos")),
+                closed,
+            )
+        await _insert_rows(conn, new_rows)
+    await conn.execute(
+        checkpoints.update()
+        .where(checkpoints.c.name == NAME)
+        .values(position=recorded[-1].position)
+    )
+
+
+async def _insert_rows(conn: AsyncConnection, rows: list[Row]) -> None:
+    if not rows:
+        return
+    await conn.execute(facts.insert(), [msgspec.structs.asdict(r) for r in rows])
+    countries, tags = [], []
+    for row in rows:
+        fact = row.fact()
+        key = {"fact_id": row.fact_id, "version": row.version}
+        countries.extend({**key, "code": code} for code in sorted(_countries(fact)))
+        tags.extend({**key, "tag": tag} for tag in sorted(set(fact.tags)))
+    if countries:
+        await conn.execute(fact_countries.insert(), countries)
+    if tags:
+        await conn.execute(fact_tags.insert(), tags)
+
+
+async def rebuild(store: EventStore, batch: int = 5000) -> int:
+    """Throw the read model away and replay the whole log into it, in one transaction."""
+    async with store.write_transaction() as conn:
+        for table in (fact_tags, fact_countries, facts):
+            await conn.execute(table.delete())
+        await conn.execute(checkpoints.update().where(checkpoints.c.name == NAME).values(position=0))
+        count = 0
+        after = 0
+        while True:
+            chunk = await store.read_all_in(conn, after, batch)
+            if not chunk:
+                break
+            await project(conn, chunk)
+            count += len(chunk)
+            after = chunk[-1].position
+        return count
+
+
+async def catch_up(store: EventStore, batch: int = 5000) -> int:
+    """Project whatever the log holds beyond the checkpoint (e.g. after an upgrade)."""
+    count = 0
+    async with store.write_transaction() as conn:
+        while True:
+            chunk = await store.read_all_in(conn, await checkpoint(conn), batch)
+            if not chunk:
+                return count
+            await project(conn, chunk)
+            count += len(chunk)
+
+
+async def checkpoint(conn: AsyncConnection) -> int:
+    result = await conn.execute(sa.select(checkpoints.c.position).where(checkpoints.c.name == NAME))
+    return result.scalar_one()
+
+
+# --- queries ----------------------------------------------------------------------------
+
+
+class Filters(msgspec.Struct, kw_only=True):
+    start: dt.date | None = None  # `from`
+    end: dt.date | None = None  # `to`
+    countries: list[str] = []
+    tags: list[str] = []
+    statuses: list[str] = []
+    kinds: list[str] = []
+    fact_ids: list[str] = []
+    precisions: list[str] = []
+    text: str | None = None
+    as_of_position: int | None = None  # None: now
+
+
+class Cursor(msgspec.Struct, array_like=True):
+    sort_date: str
+    span_days: int
+    fact_id: str
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = msgspec.json.encode(cursor)
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return msgspec.json.decode(raw, type=Cursor)
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise InvalidCursor("the cursor is not one this service gave out") from None
+
+
+def _valid_at(position: int | None) -> sa.ColumnElement[bool]:
+    if position is None:
+        return facts.c.valid_to.is_(None)
+    return sa.and_(
+        facts.c.valid_from <= position,
+        sa.or_(facts.c.valid_to.is_(None), facts.c.valid_to > position),
+    )
+
+
+def _has(table: sa.Table, column: str, values: list[str]) -> sa.ColumnElement[bool]:
+    return sa.exists().where(
+        table.c.fact_id == facts.c.fact_id,
+        table.c.version == facts.c.version,
+        table.c[column].in_(values),
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def select_rows(filters: Filters) -> sa.Select:
+    query = sa.select(facts).where(_valid_at(filters.as_of_position), facts.c.retracted.is_(False))
+    if filters.start is not None:
+        iso = filters.start.isoformat()
+        query = query.where(sa.or_(facts.c.end.is_(None), facts.c.end >= iso))
+    if filters.end is not None:
+        iso = filters.end.isoformat()
+        query = query.where(sa.or_(facts.c.start.is_(None), facts.c.start <= iso))
+    if filters.countries:
+        query = query.where(_has(fact_countries, "code", filters.countries))
+    if filters.tags:
+        query = query.where(_has(fact_tags, "tag", filters.tags))
+    if filters.statuses:
+        query = query.where(facts.c.status.in_(filters.statuses))
+    if filters.kinds:
+        query = query.where(facts.c.kind.in_(filters.kinds))
+    if filters.fact_ids:
+        query = query.where(facts.c.fact_id.in_(filters.fact_ids))
+    if filters.precisions:
+        query = query.where(facts.c.precision.in_(filters.precisions))
+    if filters.text:
+        pattern = f"%{_escape_like(filters.text.casefold())}%"
+        query = query.where(facts.c.search_text.like(pattern, escape="\\"))
+    return query
+
+
+ORDER = (facts.c.sort_date, facts.c.span_days, facts.c.fact_id)
+
+
+async def timeline(
+    engine: AsyncEngine, filters: Filters, *, limit: int, after: Cursor | None = None
+) -> tuple[list[Row], Cursor | None]:
+    """One page of the timeline in order, and the cursor of the next page (or None)."""
+    query = select_rows(filters)
+    if after is not None:
+        query = query.where(sa.tuple_(*ORDER) > sa.tuple_(*after))
+    query = query.order_by(*ORDER).limit(limit + 1)
+    async with engine.connect() as conn:
+        rows = [Row(**r._mapping) for r in await conn.execute(query)]
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        return rows, Cursor(last.sort_date, last.span_days, last.fact_id)
+    return rows, None
+
+
+async def fact_row(engine: AsyncEngine, fact_id: str, as_of_position: int | None = None) -> Row | None:
+    """The fact's row (retracted or not) as of a position, or now."""
+    query = sa.select(facts).where(facts.c.fact_id == fact_id, _valid_at(as_of_position))
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    return Row(**row._mapping) if row else None
+
+
+async def dump(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the read model, in a stable order (for comparing with a rebuild)."""
+    tables = {"facts": facts, "countries": fact_countries, "tags": fact_tags, "checkpoints": checkpoints}
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    async with engine.connect() as conn:
+        for name, table in tables.items():
+            rows = await conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+            out[name] = [tuple(r) for r in rows]
+    return out

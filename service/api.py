@@ -1,0 +1,316 @@
+"""JSON API route handlers: thin, calling the write side (events/) and the read model."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Parameter
+from msgspec import UNSET, UnsetType
+
+from events.decider import ChangeFact, RecordFact, RetractFact
+from events.facts import COUNTRIES, FACT_ID, KINDS, MAX_ID, ORGANISATIONS, STATUSES, Fact
+from events.handler import handle
+from events.store import ConcurrencyError, EventStore, RecordedEvent
+from projections import timeline
+from projections.items import Item, item
+from service.auth import require_actor
+from service.problems import Problem
+
+LANGS = ("en", "ru")
+MAX_REPEAT = 50
+READ = {"conditional": "log"}
+
+
+class Page(msgspec.Struct):
+    items: list[Item]
+    next_cursor: str | None
+
+
+class HistoryEntry(msgspec.Struct):
+    position: int
+    version: int
+    type: str
+    recorded_at: str
+    actor: str
+    reason: str | None
+    data: msgspec.Raw
+
+
+class LogEntry(msgspec.Struct):
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    recorded_at: str
+    actor: str
+    reason: str | None
+    data: msgspec.Raw
+    hash: str
+
+
+class LogPage(msgspec.Struct):
+    events: list[LogEntry]
+    next_after: int | None
+
+
+class FactChange(ChangeFact, kw_only=True):
+    """PATCH body: the fields to change, and why."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] | UnsetType = UNSET
+
+
+# --- request parsing --------------------------------------------------------------------
+
+
+def choose_lang(lang: str | None, accept_language: str | None) -> str:
+    if lang is not None:
+        if lang not in LANGS:
+            raise Problem(400, f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+        return lang
+    best, best_q = "en", -1.0
+    for part in (accept_language or "").split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if primary in LANGS and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def parse_as_of(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise Problem(
+            400, "as_of must be an RFC 3339 instant with a time zone, e.g. 2025-06-01T00:00:00Z"
+        )
+    return instant
+
+
+def _checked(name: str, values: list[str] | None, allowed: frozenset[str]) -> list[str]:
+    values = values or []
+    if len(values) > MAX_REPEAT:
+        raise Problem(400, f"at most {MAX_REPEAT} values of {name}")
+    for value in values:
+        if value not in allowed:
+            raise Problem(400, f"{name}: {value[:60]!r} is not a known value")
+    return values
+
+
+def check_fact_id(fact_id: str) -> str:
+    if len(fact_id) > MAX_ID or not FACT_ID.match(fact_id):
+        raise Problem(404, "no fact with this id (ids are lowercase slugs)")
+    return fact_id
+
+
+def parse_if_match(request: Request) -> int:
+    header = request.headers.get("if-match")
+    if not header:
+        raise Problem(428, 'send If-Match: "<version>" (the ETag of the fact you read)')
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 9:
+        raise Problem(400, f"If-Match must be a version ETag such as \"3\", not {header[:40]!r}")
+    return int(value)
+
+
+async def as_of_position(store: EventStore, as_of: dt.datetime | None) -> int | None:
+    return None if as_of is None else await store.position_at(as_of)
+
+
+def base_url(state: State) -> str:
+    return state.settings.base_url
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+@get(
+    "/api/v1/timeline",
+    opt=READ,
+    summary="The timeline: facts in date order, filtered",
+    description=(
+        "Facts ordered by start, then span (more precise first), then id. A fact matches "
+        "`from`/`to` when its [start, end] overlaps them. Repeated `country`, `tag` and "
+        "`status` values match any of them. `as_of` gives the timeline as the service knew "
+        "it at that instant."
+    ),
+)
+async def get_timeline(
+    request: Request,
+    state: State,
+    from_: Annotated[dt.date | None, Parameter(query="from", description="ISO date")] = None,
+    to: Annotated[dt.date | None, Parameter(description="ISO date")] = None,
+    country: Annotated[list[str] | None, Parameter(description="ISO alpha-2 or EU, UN, …")] = None,
+    tag: list[str] | None = None,
+    status: list[str] | None = None,
+    kind: str | None = None,
+    q: Annotated[str | None, Parameter(max_length=200)] = None,
+    lang: Annotated[str | None, Parameter(description="en or ru")] = None,
+    as_of: Annotated[str | None, Parameter(description="RFC 3339 instant")] = None,
+    limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Parameter(max_length=500)] = None,
+) -> Page:
+    language = choose_lang(lang, request.headers.get("accept-language"))
+    filters = timeline.Filters(
+        start=from_,
+        end=to,
+        countries=_checked("country", country, COUNTRIES | ORGANISATIONS),
+        tags=(tag or [])[: MAX_REPEAT + 1],
+        statuses=_checked("status", status, STATUSES),
+        kinds=_checked("kind", [kind] if kind else [], KINDS),
+        text=q.strip() if q and q.strip() else None,
+        as_of_position=await as_of_position(state.store, parse_as_of(as_of)),
+    )
+    if len(filters.tags) > MAX_REPEAT:
+        raise Problem(400, f"at most {MAX_REPEAT} values of tag")
+    if from_ and to and to < from_:
+        raise Problem(400, "`to` is before `from`")
+    try:
+        after = timeline.decode_cursor(cursor) if cursor else None
+    except timeline.InvalidCursor as exc:
+        raise Problem(400, str(exc)) from None
+    rows, next_cursor = await timeline.timeline(
+        state.store.engine, filters, limit=limit, after=after
+    )
+    url = base_url(state)
+    return Page(
+        items=[item(row, language, url) for row in rows],
+        next_cursor=timeline.encode_cursor(next_cursor) if next_cursor else None,
+    )
+
+
+@get("/api/v1/facts/{fact_id:str}", opt={"conditional": "own"}, summary="One fact")
+async def get_fact(
+    request: Request,
+    state: State,
+    fact_id: str,
+    lang: str | None = None,
+    as_of: Annotated[str | None, Parameter(description="RFC 3339 instant")] = None,
+) -> Response[Item]:
+    language = choose_lang(lang, request.headers.get("accept-language"))
+    row = await timeline.fact_row(
+        state.store.engine,
+        check_fact_id(fact_id),
+        await as_of_position(state.store, parse_as_of(as_of)),
+    )
+    if row is None:
+        raise Problem(404, f"no fact with id {fact_id!r}")
+    if row.retracted:
+        raise Problem(410, f"fact {fact_id!r} was retracted; its history remains")
+    return Response(item(row, language, base_url(state)), headers={"ETag": f'"{row.version}"'})
+
+
+@get("/api/v1/facts/{fact_id:str}/history", opt=READ, summary="Every event of one fact")
+async def get_history(state: State, fact_id: str) -> list[HistoryEntry]:
+    recorded = await state.store.read_stream(f"fact-{check_fact_id(fact_id)}")
+    if not recorded:
+        raise Problem(404, f"no fact with id {fact_id!r}")
+    return [
+        HistoryEntry(
+            position=r.position,
+            version=r.version,
+            type=r.type,
+            recorded_at=r.recorded_at,
+            actor=r.actor,
+            reason=r.reason,
+            data=msgspec.Raw(r.data.encode()),
+        )
+        for r in recorded
+    ]
+
+
+@get("/api/v1/events", opt=READ, summary="The global log in order, after a position")
+async def get_events(
+    state: State,
+    after: Annotated[int, Parameter(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+) -> LogPage:
+    recorded = await state.store.read_all(after=after, limit=limit)
+    return LogPage(
+        events=[_log_entry(r) for r in recorded],
+        next_after=recorded[-1].position if len(recorded) == limit else None,
+    )
+
+
+def _log_entry(r: RecordedEvent) -> LogEntry:
+    fields: dict[str, Any] = msgspec.structs.asdict(r)
+    fields["data"] = msgspec.Raw(r.data.encode())
+    return LogEntry(**fields)
+
+
+# --- writes -----------------------------------------------------------------------------
+
+WRITE = {"actor": Provide(require_actor)}
+
+
+@post("/api/v1/facts", dependencies=WRITE, summary="Record a new fact")
+async def create_fact(request: Request, state: State, data: Fact, actor: str) -> Response[Item]:
+    try:
+        outcome = await handle(state.store, data.id, RecordFact(data), actor=actor)
+    except ConcurrencyError:
+        raise Problem(409, f"a fact with id {data.id!r} already exists") from None
+    return await _written(request, state, data.id, outcome.version, status=201)
+
+
+@patch("/api/v1/facts/{fact_id:str}", dependencies=WRITE, summary="Change a fact")
+async def change_fact(
+    request: Request, state: State, fact_id: str, data: FactChange, actor: str
+) -> Response[Item]:
+    expected = parse_if_match(request)
+    reason = data.reason if data.reason is not UNSET else None
+    change = ChangeFact(**{f: getattr(data, f) for f in ChangeFact.__struct_fields__})
+    outcome = await handle(
+        state.store,
+        check_fact_id(fact_id),
+        change,
+        actor=actor,
+        reason=reason,
+        expected_version=expected,
+    )
+    return await _written(request, state, fact_id, outcome.version, status=200)
+
+
+@delete("/api/v1/facts/{fact_id:str}", dependencies=WRITE, summary="Retract a fact")
+async def retract_fact(
+    request: Request, state: State, fact_id: str, actor: str, reason: str | None = None
+) -> None:
+    expected = parse_if_match(request)
+    await handle(
+        state.store,
+        check_fact_id(fact_id),
+        RetractFact(),
+        actor=actor,
+        reason=reason[:1000] if reason else None,
+        expected_version=expected,
+    )
+
+
+async def _written(
+    request: Request, state: State, fact_id: str, version: int, status: int
+) -> Response[Item]:
+    language = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+    row = await timeline.fact_row(state.store.engine, fact_id)
+    assert row is not None  # the projection ran in the append's transaction
+    url = f"{base_url(state)}/api/v1/facts/{fact_id}"
+    return Response(
+        item(row, language, base_url(state)),
+        status_code=status,
+        headers={"ETag": f'"{version}"', "Location": url},
+    )
+
+
+ROUTES = [get_timeline, get_fact, get_history, get_events, create_fact, change_fact, retract_fact]
