@@ -300,7 +300,9 @@ async def timeline(
     """One page of the timeline in order, and the cursor of the next page (or None)."""
     query = select_rows(filters)
     if after is not None:
-        query = query.where(sa.tuple_(*ORDER) > sa.tuple_(*after))
+        query = query.where(
+            sa.tuple_(*ORDER) > sa.tuple_(after.sort_date, after.span_days, after.fact_id)
+        )
     query = query.order_by(*ORDER).limit(limit + 1)
     async with engine.connect() as conn:
         rows = [Row(**r._mapping) for r in await conn.execute(query)]

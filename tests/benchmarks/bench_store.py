@@ -296,7 +296,9 @@ def _machine(pg_version: str | None) -> str:
     return (
         f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-        f"PostgreSQL {pg_version or 'n/a (not reachable)'}"
+        f"PostgreSQL {pg_version or 'n/a (not reachable)'}; load average "
+        + "/".join(f"{load:.2f}" for load in os.getloadavg())
+        + " at start (other work on the machine skews the figures)"
     )
 
 
