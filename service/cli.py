@@ -180,3 +180,7 @@ def token_create(name: str) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(secret)
     click.echo(f"(token for {name!r}: store it now; only its hash is kept)", err=True)
+
+
+if __name__ == "__main__":
+    main()

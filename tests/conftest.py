@@ -116,3 +116,10 @@ async def store(database_url: str) -> AsyncIterator[EventStore]:
     engine = create_engine(database_url)
     yield EventStore(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_databases: PostgresDatabases) -> str:
+    """A freshly migrated PostgreSQL database (for tests that only make sense there)."""
+    _require_postgres()
+    return postgres_databases.migrated()

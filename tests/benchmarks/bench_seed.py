@@ -25,7 +25,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +91,7 @@ _EN_SENTENCES = [
     "Delegations of {who} discussed {topic} and agreed on a working plan for the next two years.",
     "The parties signed a memorandum on {topic} and instructed their ministries to draft a "
     "roadmap.",
-    "Ministers reviewed progress on {topic}, noted delays in financing and set up an expert "
-    "group.",
+    "Ministers reviewed progress on {topic}, noted delays in financing and set up an expert group.",
     "The meeting in {place} ended with a joint declaration on {topic}.",
     "Experts presented a report on {topic}; the next session is to be held in {place}.",
 ]
@@ -118,7 +116,9 @@ def _date(rng: random.Random) -> str:
     if form == "day":
         return f"{year:04d}-{month:02d}-{day:02d}"
     if form == "day-range":
-        return f"{year:04d}-{month:02d}-{day:02d}/{year:04d}-{month:02d}-{day + rng.randint(1, 3):02d}"
+        return (
+            f"{year:04d}-{month:02d}-{day:02d}/{year:04d}-{month:02d}-{day + rng.randint(1, 3):02d}"
+        )
     if form == "month":
         return f"{year:04d}-{month:02d}"
     if form == "season":
@@ -270,6 +270,10 @@ def _rate(seconds: float) -> float:
     return N_FACTS / seconds
 
 
+def _row(name: str, seconds: float, extra: str = "") -> str:
+    return f"{name:<34} {seconds:>8.2f}s {_rate(seconds):>12,.0f} {extra}".rstrip()
+
+
 def main() -> None:
     from service import migrate
 
@@ -315,14 +319,15 @@ def main() -> None:
         reload_s = statistics.median(reloads)
         ratio = _rate(ours_s) / _rate(ref_s)
         verdict = "met" if ratio >= GOAL_RATIO else "NOT met"
-        row: Callable[[str, float, str], str] = (
-            lambda name, seconds, extra: f"{name:<34} {seconds:>8.2f}s {_rate(seconds):>12,.0f} {extra}"
-        )
         print()
         print(f"{'':<34} {'median':>9} {'facts/s':>12}")
-        print(row("reference (sqlite3 executemany)", ref_s, ""))
-        print(row("ours (loader.load, fresh db)", ours_s, f"{ratio:.3f}x of reference"))
-        print(row("ours, reload (idempotent, +0)", reload_s, f"{reload_s / ours_s:.2f}x the load time"))
+        print(_row("reference (sqlite3 executemany)", ref_s))
+        print(_row("ours (loader.load, fresh db)", ours_s, f"{ratio:.3f}x of reference"))
+        print(
+            _row(
+                "ours, reload (idempotent, +0)", reload_s, f"{reload_s / ours_s:.2f}x the load time"
+            )
+        )
         print(
             f"goal: ours >= {GOAL_RATIO:.2f}x reference ({GOAL_RATE_HINT}): "
             f"{ratio:.3f}x -> {verdict} "
