@@ -128,10 +128,10 @@ def _decide_change(change: ChangeFact, fact: Fact) -> list[Event]:
         value = getattr(change, field)
         if value is UNSET:
             continue
-        validate_langmap(field, value, limit, complete=False)
         current = getattr(fact, field)
         changed = {lang: text for lang, text in value.items() if current.get(lang) != text}
         if changed:
+            validate_langmap(field, changed, limit, complete=False)
             revised[field] = changed
     if change.kind is not UNSET and change.kind != fact.kind:
         validate_kind(change.kind)

@@ -69,6 +69,7 @@ ORGANISATIONS = frozenset(
 )
 COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 TAG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # control characters other than \t and \n
 
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
 LangMap = dict[str, str]
@@ -134,7 +135,7 @@ def validate_langmap(field: str, value: LangMap, max_length: int, *, complete: b
             raise FactError(f"{field}.{lang}", "must not be empty")
         if len(text) > max_length:
             raise FactError(f"{field}.{lang}", f"is {len(text)} characters; at most {max_length}")
-        if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        if CONTROL.search(text):
             raise FactError(f"{field}.{lang}", "contains control characters")
     if complete:
         missing = [lang for lang in LANGUAGES if lang not in value]

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from msgspec import UNSET, UnsetType
 
 from events.decider import ChangeFact, RecordFact, RetractFact
@@ -152,7 +152,7 @@ def base_url(state: State) -> str:
 async def get_timeline(
     request: Request,
     state: State,
-    from_: Annotated[dt.date | None, Parameter(query="from", description="ISO date")] = None,
+    from_: Annotated[dt.date | None, QueryParameter(name="from", description="ISO date")] = None,
     to: Annotated[dt.date | None, Parameter(description="ISO date")] = None,
     country: Annotated[list[str] | None, Parameter(description="ISO alpha-2 or EU, UN, …")] = None,
     tag: list[str] | None = None,

@@ -10,6 +10,8 @@ import time
 
 MODULES = [
     "bench_store",
+    "bench_seed",
+    "bench_api",
 ]
 
 

@@ -1,0 +1,572 @@
+"""Benchmark: the served API, a full rebuild and single writes, each against a floor.
+
+All on SQLite FILE databases in a temp directory, in one run:
+
+1. API      100k facts (bench_seed's generator, loaded by `seeds.loader.load` through
+            `open_store`, so the read model is built too) behind the real server:
+            `timeline serve` as a subprocess (one worker, loopback, TIMELINE_SCHEDULER=off).
+            A Python load generator (asyncio + one httpx.AsyncClient, CONNECTIONS concurrent
+            loops) runs fixed-time phases alternating `GET /api/v1/timeline?limit=50` and
+            `GET /health`. Goals: timeline throughput >= 0.5x /health's; timeline p99 < 25 ms.
+2. REBUILD  `projections.timeline.rebuild(store)` of the 100k-event log against a raw scan of
+            the same file (sqlite3 `SELECT * FROM events ORDER BY position`, every row fetched
+            and its data column json-decoded). Goal: rebuild >= 10% of the scan's events/s.
+3. WRITES   single-event writes through `open_store(url)` (inline projection): one
+            `FactRecorded` per new fact via `store.append(..., NO_STREAM)`, against the
+            `eventsourcing` SQLite application recorder inserting one event per call (as in
+            bench_store, same event JSON as the state). Goal: ours >= 1.5x theirs.
+            `events.handler.handle(RecordFact)` (what the write API calls) is shown alongside.
+
+Rounds alternate which side goes first; tables show medians (latencies: pooled over the
+phases). Nothing fails on a missed goal: the table says "met" or "NOT met".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from eventsourcing.persistence import StoredEvent
+
+from events import model
+from events.decider import RecordFact, stream_id
+from events.facts import Fact
+from events.handler import handle
+from events.store import NO_STREAM, EventStore
+from projections import timeline
+from seeds import loader
+from service import migrate
+from service.wiring import open_store
+from tests.factories import make_fact
+
+from . import bench_seed, bench_store
+
+ROOT = Path(__file__).resolve().parents[2]
+N_FACTS = bench_seed.N_FACTS
+
+# 1. API
+CONNECTIONS = 16
+PHASE_SECONDS = 10.0
+PHASE_ROUNDS = 2  # per endpoint; order alternates between rounds
+WARMUP_SECONDS = 2.0
+TIMELINE_PATH = "/api/v1/timeline?limit=50"
+HEALTH_PATH = "/health"
+GOAL_THROUGHPUT_RATIO = 0.5
+GOAL_TIMELINE_P99_MS = 25.0
+# 2. rebuild
+REBUILD_ROUNDS = 2
+GOAL_REBUILD_RATIO = 0.10
+# 3. writes
+WRITES = 2000
+WRITE_ROUNDS = 3
+GOAL_WRITE_RATIO = 1.5
+ACTOR = "bench"
+_TOPIC = f"{model.FactRecorded.__module__}:{model.FactRecorded.__qualname__}"
+
+
+@dataclass
+class Phase:
+    path: str
+    seconds: float
+    latencies: list[float]  # seconds
+    errors: int
+    client_cpu: float  # fraction of one CPU
+    server_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+
+@dataclass
+class TableRow:
+    name: str
+    value: str
+    reference: str = ""
+    ratio: str = ""
+    goal: str = ""
+    status: str = ""
+
+
+@dataclass
+class Report:
+    rows: list[TableRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _status(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def _url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# --- 1. the served API ---------------------------------------------------------------------
+
+
+def _load_facts(jsonl: Path, db: Path) -> float:
+    migrate.upgrade(_url(db))
+
+    async def work() -> int:
+        store = open_store(_url(db))
+        try:
+            await loader.load(store, [jsonl])
+            return await store.head()
+        finally:
+            await store.engine.dispose()
+
+    started = time.perf_counter()
+    head = asyncio.run(work())
+    elapsed = time.perf_counter() - started
+    if head != N_FACTS:
+        raise RuntimeError(f"loading the seed file gave head={head}, not {N_FACTS}")
+    return elapsed
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _timeline_command() -> list[str]:
+    for candidate in (
+        Path(sys.executable).parent / "timeline",
+        ROOT / ".venv" / "bin" / "timeline",
+    ):
+        if candidate.exists():
+            return [str(candidate), "serve"]
+    raise RuntimeError("no `timeline` script next to the interpreter or in .venv/bin")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), or NaN where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    def __init__(self, db: Path, log: Path) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        env = {
+            **os.environ,
+            "TIMELINE_DATABASE_URL": _url(db),
+            "TIMELINE_HOST": "127.0.0.1",
+            "TIMELINE_PORT": str(self.port),
+            "TIMELINE_WORKERS": "1",
+            "TIMELINE_SCHEDULER": "off",
+        }
+        self._log_file = log.open("wb")
+        self.process = subprocess.Popen(
+            _timeline_command(),
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the server exited with {self.process.returncode}:\n{self.tail()}"
+                )
+            try:
+                response = httpx.get(self.base + HEALTH_PATH, timeout=1.0)
+                if response.status_code == 200 and response.json().get("status") == "ok":
+                    return time.perf_counter() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not answer /health in {timeout:.0f}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        self._log_file.flush()
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def stop(self) -> int | None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self._log_file.close()
+        return self.process.returncode
+
+
+async def _phase(client: httpx.AsyncClient, path: str, seconds: float, server_pid: int) -> Phase:
+    latencies: list[float] = []
+    errors = 0
+    deadline = 0.0
+
+    async def loop() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            sent = time.perf_counter()
+            response = await client.get(path)
+            latencies.append(time.perf_counter() - sent)
+            if response.status_code != 200:
+                errors += 1
+
+    client_cpu0, server_cpu0 = time.process_time(), _cpu_seconds(server_pid)
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(loop() for _ in range(CONNECTIONS)))
+    elapsed = time.perf_counter() - started
+    return Phase(
+        path=path,
+        seconds=elapsed,
+        latencies=latencies,
+        errors=errors,
+        client_cpu=(time.process_time() - client_cpu0) / elapsed,
+        server_cpu=(_cpu_seconds(server_pid) - server_cpu0) / elapsed,
+    )
+
+
+async def _drive(server: Server) -> dict[str, list[Phase]]:
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=30.0) as client:
+        # What the timeline answers: a full page of 50.
+        page = (await client.get(TIMELINE_PATH)).raise_for_status().json()
+        if len(page["items"]) != 50 or not page["next_cursor"]:
+            raise RuntimeError(f"unexpected timeline page: {len(page['items'])} items")
+        for path in (TIMELINE_PATH, HEALTH_PATH):  # warm up connections and caches
+            await _phase(client, path, WARMUP_SECONDS, server.process.pid)
+        phases: dict[str, list[Phase]] = {TIMELINE_PATH: [], HEALTH_PATH: []}
+        for r in range(PHASE_ROUNDS):
+            order = [TIMELINE_PATH, HEALTH_PATH] if r % 2 == 0 else [HEALTH_PATH, TIMELINE_PATH]
+            for path in order:
+                phase = await _phase(client, path, PHASE_SECONDS, server.process.pid)
+                phases[path].append(phase)
+                print(
+                    f"  api round {r + 1} {path:<28} {phase.rate:>8,.0f} req/s  "
+                    f"p50 {1000 * _pct(phase.latencies, 0.5):6.2f} ms  "
+                    f"p99 {1000 * _pct(phase.latencies, 0.99):6.2f} ms  "
+                    f"errors {phase.errors}  CPU client {phase.client_cpu:4.0%} "
+                    f"server {phase.server_cpu:4.0%}",
+                    flush=True,
+                )
+    return phases
+
+
+def _api(folder: Path, db: Path, report: Report) -> None:
+    server = Server(db, folder / "server.log")
+    try:
+        ready = server.wait_ready()
+        print(
+            f"server pid {server.process.pid} on {server.base} answered /health after {ready:.1f}s"
+        )
+        phases = asyncio.run(_drive(server))
+    finally:
+        code = server.stop()
+        print(f"server stopped (exit code {code})")
+
+    def pooled(path: str) -> tuple[float, float, float, int, float, float]:
+        runs = phases[path]
+        latencies = [x for p in runs for x in p.latencies]
+        rate = statistics.median(p.rate for p in runs)
+        errors = sum(p.errors for p in runs)
+        client = max(p.client_cpu for p in runs)
+        server_cpu = max(p.server_cpu for p in runs)
+        return (
+            rate,
+            _pct(latencies, 0.5) * 1000,
+            _pct(latencies, 0.99) * 1000,
+            errors,
+            client,
+            server_cpu,
+        )
+
+    t_rate, t_p50, t_p99, t_err, t_client, t_server = pooled(TIMELINE_PATH)
+    h_rate, h_p50, h_p99, h_err, h_client, h_server = pooled(HEALTH_PATH)
+    ratio = t_rate / h_rate
+    report.rows += [
+        TableRow(
+            "1. GET timeline?limit=50 throughput",
+            f"{t_rate:,.0f} req/s",
+            f"/health {h_rate:,.0f} req/s",
+            f"{ratio:.2f}x",
+            f">= {GOAL_THROUGHPUT_RATIO:.1f}x",
+            _status(ratio >= GOAL_THROUGHPUT_RATIO),
+        ),
+        TableRow(
+            "1. GET timeline?limit=50 p99",
+            f"{t_p99:.1f} ms",
+            f"/health p99 {h_p99:.1f} ms",
+            "",
+            f"< {GOAL_TIMELINE_P99_MS:.0f} ms",
+            _status(t_p99 < GOAL_TIMELINE_P99_MS),
+        ),
+        TableRow(
+            "   GET timeline?limit=50 p50",
+            f"{t_p50:.1f} ms",
+            f"/health p50 {h_p50:.1f} ms",
+            "",
+            "-",
+            "(info)",
+        ),
+    ]
+    report.notes.append(
+        f"api: {CONNECTIONS} connections, {PHASE_ROUNDS} x {PHASE_SECONDS:.0f} s phases per endpoint "
+        f"(throughput = median over phases, latency percentiles pooled); errors: timeline {t_err}, "
+        f"health {h_err}; peak CPU (share of one core) client {max(t_client, h_client):.0%}, "
+        f"server {max(t_server, h_server):.0%} (timeline phases: client {t_client:.0%} / server "
+        f"{t_server:.0%}; health phases: client {h_client:.0%} / server {h_server:.0%})"
+    )
+    if max(t_client, h_client) >= 0.85:
+        report.notes.append(
+            "api: the load generator itself used >= 85% of a core in some phase: with 2 CPUs "
+            "shared by client and server, those phases' throughput is partly client-bound "
+            "(latencies include client-side queueing); /health is the more affected, which "
+            "flatters the timeline/health ratio."
+        )
+
+
+# --- 2. rebuild against a raw scan ----------------------------------------------------------
+
+
+def _time_rebuild(db: Path) -> float:
+    async def work() -> float:
+        store = open_store(_url(db))
+        try:
+            head = await store.head()  # connect outside the timing
+            started = time.perf_counter()
+            count = await timeline.rebuild(store)
+            elapsed = time.perf_counter() - started
+            async with store.engine.connect() as conn:
+                position = await timeline.checkpoint(conn)
+            if count != head or position != head:
+                raise RuntimeError(
+                    f"rebuild replayed {count} events, checkpoint {position}, head {head}"
+                )
+            return elapsed
+        finally:
+            await store.engine.dispose()
+
+    return asyncio.run(work())
+
+
+def _time_raw_scan(db: Path) -> float:
+    started = time.perf_counter()
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT * FROM events ORDER BY position").fetchall()
+        data = [json.loads(row[4]) for row in rows]
+    finally:
+        conn.close()
+    elapsed = time.perf_counter() - started
+    if len(data) != N_FACTS:
+        raise RuntimeError(f"raw scan read {len(data)} events, not {N_FACTS}")
+    return elapsed
+
+
+def _rebuild(db: Path, report: Report) -> None:
+    ours: list[float] = []
+    raw: list[float] = []
+    for r in range(REBUILD_ROUNDS):
+        order = ["rebuild", "raw"] if r % 2 == 0 else ["raw", "rebuild"]
+        for side in order:
+            if side == "rebuild":
+                ours.append(N_FACTS / _time_rebuild(db))
+            else:
+                raw.append(N_FACTS / _time_raw_scan(db))
+        print(
+            f"  rebuild round {r + 1}: rebuild {ours[-1]:>9,.0f} ev/s, raw scan {raw[-1]:>9,.0f} ev/s",
+            flush=True,
+        )
+    ratio = statistics.median(ours) / statistics.median(raw)
+    report.rows.append(
+        TableRow(
+            f"2. rebuild of {N_FACTS // 1000}k events",
+            f"{statistics.median(ours):,.0f} ev/s",
+            f"raw scan {statistics.median(raw):,.0f} ev/s",
+            f"{ratio:.3f}x",
+            f">= {GOAL_REBUILD_RATIO:.2f}x",
+            _status(ratio >= GOAL_REBUILD_RATIO),
+        )
+    )
+
+
+# --- 3. single writes with the inline projection --------------------------------------------
+
+
+def _write_facts(round_: int) -> list[Fact]:
+    return [make_fact(f"bench-write-{round_}-{i:05d}") for i in range(WRITES)]
+
+
+def _time_ours(folder: Path, facts: list[Fact], via_handler: bool) -> float:
+    db = folder / f"writes-ours-{uuid.uuid4().hex[:8]}.db"
+    migrate.upgrade(_url(db))
+
+    async def work() -> float:
+        store: EventStore = open_store(_url(db))
+        try:
+            await store.head()  # connect outside the timing
+            started = time.perf_counter()
+            if via_handler:
+                for fact in facts:
+                    await handle(store, fact.id, RecordFact(fact), actor=ACTOR)
+            else:
+                for fact in facts:
+                    await store.append(
+                        stream_id(fact.id), [model.FactRecorded(fact=fact)], NO_STREAM, actor=ACTOR
+                    )
+            elapsed = time.perf_counter() - started
+            async with store.engine.connect() as conn:
+                position = await timeline.checkpoint(conn)
+            head = await store.head()
+            if head != len(facts) or position != head:
+                raise RuntimeError(
+                    f"our writes: head {head}, checkpoint {position}, wanted {len(facts)}"
+                )
+            return elapsed
+        finally:
+            await store.engine.dispose()
+
+    return asyncio.run(work())
+
+
+def _time_theirs(folder: Path, facts: list[Fact], settings: dict[str, str]) -> float:
+    plan = [
+        [
+            StoredEvent(
+                originator_id=uuid.uuid4(),
+                originator_version=1,
+                topic=_TOPIC,
+                state=model.encode(model.FactRecorded(fact=fact)).encode(),
+            )
+        ]
+        for fact in facts
+    ]
+    elapsed, setting = bench_store._theirs_sqlite(
+        folder / f"writes-theirs-{uuid.uuid4().hex[:8]}.db", plan
+    )
+    settings["eventsourcing"] = setting
+    return elapsed
+
+
+def _writes(folder: Path, report: Report) -> None:
+    rates: dict[str, list[float]] = {"append": [], "handle": [], "theirs": []}
+    settings: dict[str, str] = {}
+    sides = ["append", "handle", "theirs"]
+    for r in range(WRITE_ROUNDS):
+        facts = _write_facts(r)
+        order = sides if r % 2 == 0 else list(reversed(sides))
+        for side in order:
+            if side == "theirs":
+                elapsed = _time_theirs(folder, facts, settings)
+            else:
+                elapsed = _time_ours(folder, facts, via_handler=side == "handle")
+            rates[side].append(WRITES / elapsed)
+        print(
+            f"  writes round {r + 1}: store.append {rates['append'][-1]:>7,.0f} ev/s, "
+            f"handle {rates['handle'][-1]:>7,.0f} ev/s, eventsourcing {rates['theirs'][-1]:>7,.0f} ev/s",
+            flush=True,
+        )
+    theirs = statistics.median(rates["theirs"])
+    for side, label, goal in (
+        ("append", f"3. {WRITES} single writes, store.append", True),
+        ("handle", f"   {WRITES} single writes, handle(RecordFact)", False),
+    ):
+        ours = statistics.median(rates[side])
+        ratio = ours / theirs
+        report.rows.append(
+            TableRow(
+                label,
+                f"{ours:,.0f} ev/s",
+                f"eventsourcing {theirs:,.0f} ev/s",
+                f"{ratio:.2f}x",
+                f">= {GOAL_WRITE_RATIO:.1f}x" if goal else "-",
+                _status(ratio >= GOAL_WRITE_RATIO) if goal else "(info)",
+            )
+        )
+    report.notes.append(
+        f"writes: fresh migrated database per measurement; ours journal_mode=WAL, "
+        f"synchronous=NORMAL (events/db.py); eventsourcing {settings.get('eventsourcing', '?')}; "
+        f"same FactRecorded JSON on both sides; median of {WRITE_ROUNDS} rounds"
+    )
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def _table(rows: list[TableRow]) -> str:
+    headers = TableRow("measurement", "ours", "reference", "ratio", "goal", "status")
+    widths = [
+        max(len(getattr(row, name)) for row in [headers, *rows])
+        for name in ("name", "value", "reference", "ratio", "goal", "status")
+    ]
+
+    def line(row: TableRow) -> str:
+        cells = [row.name, row.value, row.reference, row.ratio, row.goal, row.status]
+        aligned = [
+            cell.ljust(width) if i in (0, 2, 4, 5) else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(aligned).rstrip()
+
+    header = line(headers)
+    return "\n".join([header, "-" * len(header), *(line(row) for row in rows)])
+
+
+def main() -> None:
+    total = time.perf_counter()
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}; load average "
+        + "/".join(f"{load:.2f}" for load in os.getloadavg())
+        + " at start (other work on the machine skews the figures)"
+    )
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        folder = Path(tmp)
+        jsonl = folder / "bench-facts.jsonl"
+        db = folder / "api.db"
+        started = time.perf_counter()
+        bench_seed.write_facts(jsonl, N_FACTS)
+        print(f"generated {N_FACTS:,} facts in {time.perf_counter() - started:.1f}s")
+        loaded = _load_facts(jsonl, db)
+        print(
+            f"loaded them with seeds.loader.load(open_store(url)) in {loaded:.1f}s "
+            f"({N_FACTS / loaded:,.0f} facts/s, projection included); "
+            f"database {db.stat().st_size / 1e6:.0f} MB"
+        )
+        _api(folder, db, report)
+        _rebuild(db, report)
+        _writes(folder, report)
+
+    print()
+    print(_table(report.rows))
+    print()
+    for note in report.notes:
+        print(note)
+    print(f"(bench_api total {time.perf_counter() - total:.0f} s)")
