@@ -130,7 +130,9 @@ def validate_langmap(field: str, value: LangMap, max_length: int, *, complete: b
     """A language map needs every language of LANGUAGES (unless it is a partial patch)."""
     for lang, text in value.items():
         if lang not in LANGUAGES:
-            raise FactError(f"{field}.{lang}", f"unknown language; use one of {', '.join(LANGUAGES)}")
+            raise FactError(
+                f"{field}.{lang}", f"unknown language; use one of {', '.join(LANGUAGES)}"
+            )
         if not text.strip():
             raise FactError(f"{field}.{lang}", "must not be empty")
         if len(text) > max_length:
@@ -167,7 +169,9 @@ def validate_tags(tags: list[str]) -> None:
         raise FactError("tags", "at most 50 tags")
     for i, tag in enumerate(tags):
         if len(tag) > 50 or not TAG.match(tag):
-            raise FactError(f"tags[{i}]", f"{tag!r} must be a lowercase slug of at most 50 characters")
+            raise FactError(
+                f"tags[{i}]", f"{tag!r} must be a lowercase slug of at most 50 characters"
+            )
 
 
 def validate_date(date: DateInput) -> DateBounds:

@@ -191,9 +191,7 @@ class EventStore:
                 raise ConcurrencyError(a.stream_id, a.expected_version, actual)
         last = (
             await conn.execute(
-                sa.select(
-                    events_table.c.position, events_table.c.hash, events_table.c.recorded_at
-                )
+                sa.select(events_table.c.position, events_table.c.hash, events_table.c.recorded_at)
                 .order_by(events_table.c.position.desc())
                 .limit(1)
             )

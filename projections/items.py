@@ -85,7 +85,9 @@ def item(row: Row, lang: str, base_url: str) -> Item:
             label=bounds.label[lang],
         ),
         place=(
-            PlaceView(name=fact.place.name.get(lang) or fact.place.name["en"], country=fact.place.country)
+            PlaceView(
+                name=fact.place.name.get(lang) or fact.place.name["en"], country=fact.place.country
+            )
             if fact.place
             else None
         ),

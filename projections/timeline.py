@@ -62,9 +62,7 @@ def _changes_sequence(event: object) -> bool:
     return isinstance(event, FactRevised) and event.title is not msgspec.UNSET
 
 
-def _row_for(
-    state: FactState, previous: Row | None, event: object, recorded: RecordedEvent
-) -> Row:
+def _row_for(state: FactState, previous: Row | None, event: object, recorded: RecordedEvent) -> Row:
     fact = state.fact
     bounds = parse_edtf(fact.date.edtf)
     start = bounds.start.isoformat() if bounds.start else None
@@ -175,7 +173,9 @@ async def rebuild(store: EventStore, batch: int = 5000) -> int:
     async with store.write_transaction() as conn:
         for table in (fact_tags, fact_countries, facts):
             await conn.execute(table.delete())
-        await conn.execute(checkpoints.update().where(checkpoints.c.name == NAME).values(position=0))
+        await conn.execute(
+            checkpoints.update().where(checkpoints.c.name == NAME).values(position=0)
+        )
         count = 0
         after = 0
         while True:
@@ -313,7 +313,9 @@ async def timeline(
     return rows, None
 
 
-async def fact_row(engine: AsyncEngine, fact_id: str, as_of_position: int | None = None) -> Row | None:
+async def fact_row(
+    engine: AsyncEngine, fact_id: str, as_of_position: int | None = None
+) -> Row | None:
     """The fact's row (retracted or not) as of a position, or now."""
     query = sa.select(facts).where(facts.c.fact_id == fact_id, _valid_at(as_of_position))
     async with engine.connect() as conn:
@@ -323,7 +325,12 @@ async def fact_row(engine: AsyncEngine, fact_id: str, as_of_position: int | None
 
 async def dump(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the read model, in a stable order (for comparing with a rebuild)."""
-    tables = {"facts": facts, "countries": fact_countries, "tags": fact_tags, "checkpoints": checkpoints}
+    tables = {
+        "facts": facts,
+        "countries": fact_countries,
+        "tags": fact_tags,
+        "checkpoints": checkpoints,
+    }
     out: dict[str, list[tuple[Any, ...]]] = {}
     async with engine.connect() as conn:
         for name, table in tables.items():

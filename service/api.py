@@ -123,7 +123,7 @@ def parse_if_match(request: Request) -> int:
         raise Problem(428, 'send If-Match: "<version>" (the ETag of the fact you read)')
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit() or len(value) > 9:
-        raise Problem(400, f"If-Match must be a version ETag such as \"3\", not {header[:40]!r}")
+        raise Problem(400, f'If-Match must be a version ETag such as "3", not {header[:40]!r}')
     return int(value)
 
 

@@ -150,7 +150,9 @@ def _seed_files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".jsonl")))
+            files.extend(
+                sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".jsonl"))
+            )
         else:
             files.append(path)
     return files

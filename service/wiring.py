@@ -8,4 +8,6 @@ from projections import timeline
 
 
 def open_store(url: str, *, null_pool: bool = False, clock: Clock = utc_now) -> EventStore:
-    return EventStore(create_engine(url, null_pool=null_pool), projectors=[timeline.project], clock=clock)
+    return EventStore(
+        create_engine(url, null_pool=null_pool), projectors=[timeline.project], clock=clock
+    )

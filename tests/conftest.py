@@ -92,9 +92,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def empty_database_url(
-    backend: str, tmp_path: Path, postgres_databases: PostgresDatabases
-) -> str:
+def empty_database_url(backend: str, tmp_path: Path, postgres_databases: PostgresDatabases) -> str:
     """A database with no schema at all."""
     if backend == "postgres":
         return postgres_databases.empty()

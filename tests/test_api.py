@@ -89,9 +89,9 @@ def test_more_precise_dates_sort_first_on_the_same_start(api: Api):
 
 
 def test_an_item_has_every_field(api: Api):
-    [item] = api.client.get(
-        "/api/v1/timeline", params={"q": "Samarkand", "lang": "en"}
-    ).json()["items"]
+    [item] = api.client.get("/api/v1/timeline", params={"q": "Samarkand", "lang": "en"}).json()[
+        "items"
+    ]
     assert item["id"] == "first-central-asia-eu-summit-2025"
     assert item["date"] == {
         "edtf": "2025-04-03/2025-04-04",
@@ -134,8 +134,12 @@ def test_filters(api: Api):
     assert api.ids(kind="treaty") == ["kyrgyzstan-tajikistan-state-border-treaty-2025"]
     tagged = api.ids(tag="central-asia-eu")
     assert "first-central-asia-eu-summit-2025" in tagged
-    assert all("central-asia-eu" in i["tags"] for i in api.client.get(
-        "/api/v1/timeline", params={"tag": "central-asia-eu"}).json()["items"])
+    assert all(
+        "central-asia-eu" in i["tags"]
+        for i in api.client.get("/api/v1/timeline", params={"tag": "central-asia-eu"}).json()[
+            "items"
+        ]
+    )
 
 
 def test_text_search_in_both_languages_ignores_case(api: Api):
@@ -146,9 +150,7 @@ def test_text_search_in_both_languages_ignores_case(api: Api):
 
 def test_language_from_lang_or_accept_language(api: Api):
     def title(**kwargs):
-        response = api.client.get(
-            "/api/v1/facts/first-central-asia-eu-summit-2025", **kwargs
-        )
+        response = api.client.get("/api/v1/facts/first-central-asia-eu-summit-2025", **kwargs)
         return response.json()["date"]["label"]
 
     assert title() == "3–4 April 2025"
@@ -235,9 +237,12 @@ def test_reads_carry_etags_and_answer_304(api: Api):
     assert after_write.status_code == 200 and after_write.headers["etag"] != etag
 
     fact = api.client.get("/api/v1/facts/new-fact")
-    assert api.client.get(
-        "/api/v1/facts/new-fact", headers={"If-None-Match": fact.headers["etag"]}
-    ).status_code == 304
+    assert (
+        api.client.get(
+            "/api/v1/facts/new-fact", headers={"If-None-Match": fact.headers["etag"]}
+        ).status_code
+        == 304
+    )
 
 
 def test_cors_is_open_for_reads(api: Api):
@@ -289,9 +294,7 @@ def test_token_guessing_is_rate_limited(api: Api):
 
 
 def test_create_a_fact(api: Api):
-    response = api.client.post(
-        "/api/v1/facts", json=fact_data("new-summit"), headers=api.auth()
-    )
+    response = api.client.post("/api/v1/facts", json=fact_data("new-summit"), headers=api.auth())
     assert response.status_code == 201
     assert response.headers["location"] == f"{BASE}/api/v1/facts/new-summit"
     assert response.headers["etag"] == '"1"'
@@ -390,10 +393,13 @@ def test_as_of_shows_the_timeline_as_it_was(api: Api):
     assert before == 15
     cancelled_then = api.ids(status="cancelled", as_of=as_of_before)
     cancelled_now = api.ids(status="cancelled", as_of=as_of_after)
-    assert cancelled_then == [] and cancelled_now == ["next-central-asia-italy-summit-kyrgyzstan-2027"]
-    assert api.client.get("/api/v1/timeline", params={"as_of": "2000-01-01T00:00:00Z"}).json()[
-        "items"
-    ] == []
+    assert cancelled_then == [] and cancelled_now == [
+        "next-central-asia-italy-summit-kyrgyzstan-2027"
+    ]
+    assert (
+        api.client.get("/api/v1/timeline", params={"as_of": "2000-01-01T00:00:00Z"}).json()["items"]
+        == []
+    )
 
 
 async def test_racing_patches_with_one_if_match_exactly_one_wins(database_url: str):

@@ -96,9 +96,7 @@ async def test_two_processes_writing_at_once(two_servers):
             )
 
     async with httpx.AsyncClient(timeout=30) as client:
-        await asyncio.gather(
-            *(writer(client, ports[w % 2], w, 15) for w in range(4))
-        )
+        await asyncio.gather(*(writer(client, ports[w % 2], w, 15) for w in range(4)))
         # every write that got a 2xx is readable through either process
         for port in ports:
             page = await client.get(f"http://127.0.0.1:{port}/api/v1/timeline?limit=1000")

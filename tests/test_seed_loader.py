@@ -88,7 +88,11 @@ async def test_specific_facts_come_out_right(store: EventStore):
     assert summit_2027.place.country == "KG"
 
     water = await fact(store, "central-asia-italy-water-hydropower-roundtable-2026")
-    assert (water.bounds().precision, water.bounds().start, water.status) == ("by", None, "proposed")
+    assert (water.bounds().precision, water.bounds().start, water.status) == (
+        "by",
+        None,
+        "proposed",
+    )
     assert water.bounds().end == dt.date(2026, 12, 31)
 
     programme = await fact(store, "central-asia-trade-economic-cooperation-programme-2035")
@@ -135,7 +139,10 @@ async def test_edited_text_becomes_a_revision(store: EventStore, seed_copy: Path
     files = sorted(seed_copy.glob("*.yaml"))
     await loader.load(store, files)
     target = seed_copy / "seventh-consultative-meeting-2025.yaml"
-    title = {"en": "Seventh Consultative Meeting, Tashkent", "ru": "Седьмая Консультативная встреча"}
+    title = {
+        "en": "Seventh Consultative Meeting, Tashkent",
+        "ru": "Седьмая Консультативная встреча",
+    }
     edit(target, "seventh-consultative-meeting-central-asia-2025", title=title)
     await loader.load(store, files)
     last = (await store.read_stream("fact-seventh-consultative-meeting-central-asia-2025"))[-1]

@@ -152,11 +152,14 @@ async def test_an_event_in_an_old_shape_is_upcast_when_read(store: EventStore):
 
         unhashed = RecordedEvent(**row, hash="")
         row["hash"] = chain_hash(GENESIS_HASH, unhashed)
-        await conn.execute(sa.text(
-            "INSERT INTO events (position, stream_id, version, type, data, actor, reason, "
-            "recorded_at, hash) VALUES (:position, :stream_id, :version, :type, :data, :actor, "
-            ":reason, :recorded_at, :hash)"
-        ), row)
+        await conn.execute(
+            sa.text(
+                "INSERT INTO events (position, stream_id, version, type, data, actor, reason, "
+                "recorded_at, hash) VALUES (:position, :stream_id, :version, :type, :data, :actor, "
+                ":reason, :recorded_at, :hash)"
+            ),
+            row,
+        )
     [stored] = await store.read_stream("fact-old")
     assert stored.event() == FactRecorded(fact=fact)
     assert await store.verify() is None
@@ -184,10 +187,12 @@ async def tamper(store: EventStore, backend: str, statement: str) -> None:
         else:
             await conn.execute(sa.text("DROP TRIGGER events_no_update"))
             await conn.execute(sa.text(statement))
-            await conn.execute(sa.text(
-                "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN "
-                "SELECT RAISE(ABORT, 'events are append-only: UPDATE is refused'); END"
-            ))
+            await conn.execute(
+                sa.text(
+                    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN "
+                    "SELECT RAISE(ABORT, 'events are append-only: UPDATE is refused'); END"
+                )
+            )
 
 
 async def test_verify_finds_a_tampered_row(store: EventStore, backend: str):
@@ -260,8 +265,9 @@ changes = st.one_of(
     st.builds(
         lambda lang, text: ChangeFact(title={lang: text}),
         st.sampled_from(["en", "ru"]),
-        st.text(st.characters(min_codepoint=32, max_codepoint=0x44F), min_size=1, max_size=20)
-        .filter(str.strip),
+        st.text(
+            st.characters(min_codepoint=32, max_codepoint=0x44F), min_size=1, max_size=20
+        ).filter(str.strip),
     ),
     st.builds(
         lambda tags: ChangeFact(tags=tags),
@@ -300,3 +306,21 @@ async def test_a_racing_change_with_a_stale_version_loses(store: EventStore):
     state, version = await load(store, "x")
     assert (state.fact.status, version) == ("planned", 2)
     assert isinstance((await store.read_stream("fact-x"))[-1].event(), FactStatusChanged)
+
+
+async def test_the_verify_command_names_the_broken_event(
+    store: EventStore, backend: str, database_url: str, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    for i in range(3):
+        await store.append(f"s{i}", [reschedule("2026")], actor="a")
+    await tamper(
+        store, backend, 'UPDATE events SET data = \'{"date":{"edtf":"1999"}}\' WHERE position = 2'
+    )
+    monkeypatch.setenv("TIMELINE_DATABASE_URL", database_url)
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["verify"])
+    assert result.exit_code == 1
+    assert "position 2" in result.output and "stream s1" in result.output
