@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 
@@ -427,7 +428,7 @@ async def test_incremental_read_model_equals_a_rebuild(database_url: str):
     store: EventStore = open_store(database_url)
     await loader.load(store, loader.default_paths())
     rng = random.Random(7)
-    from events.decider import ChangeFact, RecordFact, RetractFact
+    from events.decider import ChangeFact, FactIsRetracted, RecordFact, RetractFact
     from events.facts import DateInput
     from events.handler import handle
     from tests.factories import make_fact
@@ -447,10 +448,8 @@ async def test_incremental_read_model_equals_a_rebuild(database_url: str):
             if choice < 0.95
             else RetractFact()
         )
-        try:
+        with contextlib.suppress(FactIsRetracted):  # a retracted fact refuses changes
             await handle(store, fact_id, command, actor="t")
-        except Exception:
-            pass  # a retracted fact refuses changes
     incremental = await timeline.dump(store.engine)
     await timeline.rebuild(store)
     assert await timeline.dump(store.engine) == incremental

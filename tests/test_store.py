@@ -266,7 +266,9 @@ changes = st.one_of(
         lambda lang, text: ChangeFact(title={lang: text}),
         st.sampled_from(["en", "ru"]),
         st.text(
-            st.characters(min_codepoint=32, max_codepoint=0x44F), min_size=1, max_size=20
+            st.characters(min_codepoint=32, max_codepoint=0x44F, exclude_categories=("Cc", "Cs")),
+            min_size=1,
+            max_size=20,
         ).filter(str.strip),
     ),
     st.builds(
