@@ -189,14 +189,7 @@ class EventStore:
             actual = versions.get(a.stream_id, 0)
             if a.expected_version is not None and a.expected_version != actual:
                 raise ConcurrencyError(a.stream_id, a.expected_version, actual)
-        last = (
-            await conn.execute(
-                sa.select(events_table.c.position, events_table.c.hash, events_table.c.recorded_at)
-                .order_by(events_table.c.position.desc())
-                .limit(1)
-            )
-        ).first()
-        position, previous, last_instant = last if last else (0, GENESIS_HASH, "")
+        position, previous, last_instant = await self._head(conn)
         # Time never runs backwards in the log, whatever the clocks of several processes say.
         recorded_at = max(format_instant(self.clock()), last_instant)
         recorded: list[RecordedEvent] = []
@@ -249,9 +242,7 @@ class EventStore:
         Each event's hash is checked against the chain, so a doctored file is refused.
         """
         async with self.write_transaction() as conn:
-            head = await self._head(conn)
-            previous = head[1]
-            expected_position = head[0]
+            expected_position, previous, _ = await self._head(conn)
             for event in recorded:
                 expected_position += 1
                 if event.position != expected_position:
@@ -270,15 +261,18 @@ class EventStore:
 
     # --- reading --------------------------------------------------------------------------
 
-    async def _head(self, conn: AsyncConnection) -> tuple[int, str]:
+    async def _head(self, conn: AsyncConnection) -> tuple[int, str, str]:
+        """The last event's position, hash and instant (0, genesis, "" for an empty log)."""
         row = (
             await conn.execute(
-                sa.select(events_table.c.position, events_table.c.hash)
+                sa.select(
+                    events_table.c.position, events_table.c.hash, events_table.c.recorded_at
+                )
                 .order_by(events_table.c.position.desc())
                 .limit(1)
             )
         ).first()
-        return (row[0], row[1]) if row else (0, GENESIS_HASH)
+        return (row[0], row[1], row[2]) if row else (0, GENESIS_HASH, "")
 
     async def head(self) -> int:
         """The position of the last event in the log (0 when empty)."""
@@ -349,14 +343,8 @@ class EventStore:
     async def last_recorded(self) -> tuple[int, str | None]:
         """The head's position and instant (0, None for an empty log)."""
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(events_table.c.position, events_table.c.recorded_at)
-                    .order_by(events_table.c.position.desc())
-                    .limit(1)
-                )
-            ).first()
-        return (row[0], row[1]) if row else (0, None)
+            position, _, instant = await self._head(conn)
+        return position, instant or None
 
     async def iterate(self, after: int = 0, batch: int = 5000) -> AsyncIterator[RecordedEvent]:
         """The whole log from a position, in batches (export, verify, rebuild)."""
