@@ -8,6 +8,7 @@ All on SQLite FILE databases in a temp directory, in one run:
             A Python load generator (asyncio + one httpx.AsyncClient, CONNECTIONS concurrent
             loops) runs fixed-time phases alternating `GET /api/v1/timeline?limit=50` and
             `GET /health`. Goals: timeline throughput >= 0.5x /health's; timeline p99 < 25 ms.
+            A last phase with one connection shows the timeline's latency without queueing.
 2. REBUILD  `projections.timeline.rebuild(store)` of the 100k-event log against a raw scan of
             the same file (sqlite3 `SELECT * FROM events ORDER BY position`, every row fetched
             and its data column json-decoded). Goal: rebuild >= 10% of the scan's events/s.
@@ -62,6 +63,7 @@ CONNECTIONS = 16
 PHASE_SECONDS = 10.0
 PHASE_ROUNDS = 2  # per endpoint; order alternates between rounds
 WARMUP_SECONDS = 2.0
+UNLOADED_SECONDS = 5.0  # one connection, timeline only: latency without queueing (info)
 TIMELINE_PATH = "/api/v1/timeline?limit=50"
 HEALTH_PATH = "/health"
 GOAL_THROUGHPUT_RATIO = 0.5
@@ -223,7 +225,22 @@ class Server:
         return self.process.returncode
 
 
-async def _phase(client: httpx.AsyncClient, path: str, seconds: float, server_pid: int) -> Phase:
+def _cpu_pressure_us() -> int | None:
+    """Linux PSI: total microseconds some runnable task waited for a CPU (None if absent)."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return int(first.rsplit("total=", 1)[1])
+
+
+async def _phase(
+    client: httpx.AsyncClient,
+    path: str,
+    seconds: float,
+    server_pid: int,
+    connections: int = CONNECTIONS,
+) -> Phase:
     latencies: list[float] = []
     errors = 0
     deadline = 0.0
@@ -240,7 +257,7 @@ async def _phase(client: httpx.AsyncClient, path: str, seconds: float, server_pi
     client_cpu0, server_cpu0 = time.process_time(), _cpu_seconds(server_pid)
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(loop() for _ in range(CONNECTIONS)))
+    await asyncio.gather(*(loop() for _ in range(connections)))
     elapsed = time.perf_counter() - started
     return Phase(
         path=path,
@@ -252,7 +269,7 @@ async def _phase(client: httpx.AsyncClient, path: str, seconds: float, server_pi
     )
 
 
-async def _drive(server: Server) -> dict[str, list[Phase]]:
+async def _drive(server: Server) -> tuple[dict[str, list[Phase]], Phase, float | None]:
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=30.0) as client:
         # What the timeline answers: a full page of 50.
@@ -262,6 +279,7 @@ async def _drive(server: Server) -> dict[str, list[Phase]]:
         for path in (TIMELINE_PATH, HEALTH_PATH):  # warm up connections and caches
             await _phase(client, path, WARMUP_SECONDS, server.process.pid)
         phases: dict[str, list[Phase]] = {TIMELINE_PATH: [], HEALTH_PATH: []}
+        pressure0, started = _cpu_pressure_us(), time.perf_counter()
         for r in range(PHASE_ROUNDS):
             order = [TIMELINE_PATH, HEALTH_PATH] if r % 2 == 0 else [HEALTH_PATH, TIMELINE_PATH]
             for path in order:
@@ -275,7 +293,20 @@ async def _drive(server: Server) -> dict[str, list[Phase]]:
                     f"server {phase.server_cpu:4.0%}",
                     flush=True,
                 )
-    return phases
+        pressure1, elapsed = _cpu_pressure_us(), time.perf_counter() - started
+        stalled = (
+            None
+            if pressure0 is None or pressure1 is None
+            else (pressure1 - pressure0) / 1e6 / elapsed
+        )
+        unloaded = await _phase(client, TIMELINE_PATH, UNLOADED_SECONDS, server.process.pid, 1)
+        print(
+            f"  api 1 connection {TIMELINE_PATH:<28} {unloaded.rate:>8,.0f} req/s  "
+            f"p50 {1000 * _pct(unloaded.latencies, 0.5):6.2f} ms  "
+            f"p99 {1000 * _pct(unloaded.latencies, 0.99):6.2f} ms",
+            flush=True,
+        )
+    return phases, unloaded, stalled
 
 
 def _api(folder: Path, db: Path, report: Report) -> None:
@@ -285,7 +316,7 @@ def _api(folder: Path, db: Path, report: Report) -> None:
         print(
             f"server pid {server.process.pid} on {server.base} answered /health after {ready:.1f}s"
         )
-        phases = asyncio.run(_drive(server))
+        phases, unloaded, stalled = asyncio.run(_drive(server))
     finally:
         code = server.stop()
         print(f"server stopped (exit code {code})")
@@ -311,7 +342,7 @@ def _api(folder: Path, db: Path, report: Report) -> None:
     ratio = t_rate / h_rate
     report.rows += [
         TableRow(
-            "1. GET timeline?limit=50 throughput",
+            f"1. GET timeline?limit=50, {CONNECTIONS} conns",
             f"{t_rate:,.0f} req/s",
             f"/health {h_rate:,.0f} req/s",
             f"{ratio:.2f}x",
@@ -319,7 +350,7 @@ def _api(folder: Path, db: Path, report: Report) -> None:
             _status(ratio >= GOAL_THROUGHPUT_RATIO),
         ),
         TableRow(
-            "1. GET timeline?limit=50 p99",
+            f"1. GET timeline?limit=50 p99, {CONNECTIONS} conns",
             f"{t_p99:.1f} ms",
             f"/health p99 {h_p99:.1f} ms",
             "",
@@ -327,9 +358,17 @@ def _api(folder: Path, db: Path, report: Report) -> None:
             _status(t_p99 < GOAL_TIMELINE_P99_MS),
         ),
         TableRow(
-            "   GET timeline?limit=50 p50",
+            f"   GET timeline?limit=50 p50, {CONNECTIONS} conns",
             f"{t_p50:.1f} ms",
             f"/health p50 {h_p50:.1f} ms",
+            "",
+            "-",
+            "(info)",
+        ),
+        TableRow(
+            "   GET timeline?limit=50 p99, 1 conn",
+            f"{_pct(unloaded.latencies, 0.99) * 1000:.1f} ms",
+            f"p50 {_pct(unloaded.latencies, 0.5) * 1000:.1f} ms, {unloaded.rate:,.0f} req/s",
             "",
             "-",
             "(info)",
@@ -340,7 +379,13 @@ def _api(folder: Path, db: Path, report: Report) -> None:
         f"(throughput = median over phases, latency percentiles pooled); errors: timeline {t_err}, "
         f"health {h_err}; peak CPU (share of one core) client {max(t_client, h_client):.0%}, "
         f"server {max(t_server, h_server):.0%} (timeline phases: client {t_client:.0%} / server "
-        f"{t_server:.0%}; health phases: client {h_client:.0%} / server {h_server:.0%})"
+        f"{t_server:.0%}; health phases: client {h_client:.0%} / server {h_server:.0%}); "
+        + (
+            f"CPU pressure during the measured phases: some task waited for a CPU "
+            f"{stalled:.0%} of the time (other work on the machine)"
+            if stalled is not None
+            else "CPU pressure: n/a"
+        )
     )
     if max(t_client, h_client) >= 0.85:
         report.notes.append(
@@ -569,4 +614,8 @@ def main() -> None:
     print()
     for note in report.notes:
         print(note)
-    print(f"(bench_api total {time.perf_counter() - total:.0f} s)")
+    print(
+        "load average at end "
+        + "/".join(f"{load:.2f}" for load in os.getloadavg())
+        + f"; bench_api took {time.perf_counter() - total:.0f} s"
+    )
