@@ -13,6 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# ical.js (Thunderbird's iCalendar parser) checks the feeds in the tests.
+ICALJS := tests/icaljs/node_modules/.installed-stamp
+$(ICALJS): tests/icaljs/package-lock.json
+	npm ci --prefix tests/icaljs --no-audit --no-fund --silent
+	touch $(ICALJS)
+
 setup: $(STAMP)
 
 migrate: setup
@@ -24,7 +30,7 @@ seed: migrate
 run: seed
 	$(BIN)/timeline serve
 
-test: setup
+test: setup $(ICALJS)
 	$(BIN)/pytest
 
 bench: setup

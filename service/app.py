@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from events.store import Clock, EventStore, utc_now
-from service import api
+from service import api, feeds
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
 from service.problems import handle_exception
@@ -48,7 +48,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             await store.engine.dispose()
 
     return Litestar(
-        route_handlers=[health, *api.ROUTES],
+        route_handlers=[health, *api.ROUTES, *feeds.ROUTES],
         lifespan=[lifespan],
         state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
         middleware=[conditional_middleware],

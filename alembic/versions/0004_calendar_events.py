@@ -25,6 +25,8 @@ def upgrade() -> None:
         sa.Column("fact_id", sa.String(100), primary_key=True),
         sa.Column("lang", sa.String(5), primary_key=True),
         sa.Column("version", sa.Integer, nullable=False),
+        # Known to the day (day precision, no ~ ? % qualifier): in the default feed.
+        sa.Column("day_known", sa.Boolean, nullable=False),
         sa.Column("body", sa.Text, nullable=False),
     )
 

@@ -1,0 +1,372 @@
+"""The calendar projection: facts as iCalendar events, and the feeds made of them.
+
+Each fact version is rendered once per language with `icalendar` and kept in
+`calendar_events`; a feed is its calendar header plus the concatenation of the kept
+VEVENTs, in timeline order. Rendering happens when a feed first needs a version (not in
+the append's transaction): it costs about half a millisecond per language, and writes
+should not pay for feeds nobody polls. Rendering is a pure function of the timeline row
+and the public URL, so the kept text is the same whenever and wherever it is made.
+
+Honest dates: a feed holds only facts with both bounds known (open-ended periods have no
+place in a calendar). By default only facts known to the day; with `any_precision`,
+month, season and year facts too, as all-day spans over their whole bounds, TENTATIVE and
+labelled "(date to be confirmed: …)".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+from urllib.parse import quote, urlencode, urlsplit
+
+import icalendar
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from events.dates import DateBounds, parse_edtf
+from events.facts import Fact
+from events.store import parse_instant
+from projections import timeline
+from projections.names import participant_name
+from projections.tables import facts as timeline_facts
+from projections.tables import metadata
+
+log = logging.getLogger(__name__)
+
+# Bump when the rendering changes, so kept events of the old rendering are not served.
+RENDERING = 1
+PRODID = "-//Timeline service//Central Asia diplomacy//EN"
+REFRESH = dt.timedelta(hours=3)
+END = b"END:VCALENDAR\r\n"
+
+events = sa.Table(
+    "calendar_events",
+    metadata,
+    sa.Column("origin", sa.String(300), primary_key=True),
+    sa.Column("fact_id", sa.String(100), primary_key=True),
+    sa.Column("lang", sa.String(5), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("day_known", sa.Boolean, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+)
+
+TEXT = {
+    "en": {
+        "calendar": "Central Asia diplomacy",
+        "description": "Summits, treaties and ministerial meetings of Central Asian states, "
+        "held and planned, from the timeline at {url}.",
+        "tbc": "date to be confirmed: {label}",
+        "date": "Date",
+        "status": "Status",
+        "place": "Place",
+        "participants": "Participants",
+        "sources": "Sources",
+        "note": "note",
+        "more": "More",
+        "held": "held",
+        "planned": "planned",
+        "proposed": "proposed",
+        "postponed": "postponed",
+        "cancelled": "cancelled",
+        "elapsed": "date passed, outcome not recorded",
+    },
+    "ru": {
+        "calendar": "Дипломатия Центральной Азии",
+        "description": "Саммиты, договоры и министерские встречи государств Центральной "
+        "Азии, состоявшиеся и запланированные, из хронологии {url}.",
+        "tbc": "дата уточняется: {label}",
+        "date": "Дата",
+        "status": "Статус",
+        "place": "Место",
+        "participants": "Участники",
+        "sources": "Источники",
+        "note": "примечание",
+        "more": "Подробнее",
+        "held": "состоялось",
+        "planned": "запланировано",
+        "proposed": "предложено",
+        "postponed": "перенесено",
+        "cancelled": "отменено",
+        "elapsed": "дата прошла, итог не записан",
+    },
+}
+
+# Statuses a calendar user should read in the title itself, not only in the description.
+_TITLE_STATUSES = frozenset({"postponed", "elapsed"})
+
+
+class FeedQuery(msgspec.Struct, frozen=True, kw_only=True):
+    countries: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    fact_ids: tuple[str, ...] = ()
+    lang: str = "en"
+    any_precision: bool = False
+
+    def params(self) -> list[tuple[str, str]]:
+        """The query string that asks for this feed, in a canonical order."""
+        pairs = [
+            *(("id", v) for v in self.fact_ids),
+            *(("country", v) for v in self.countries),
+            *(("tag", v) for v in self.tags),
+            *(("status", v) for v in self.statuses),
+            *(("kind", v) for v in self.kinds),
+            ("lang", self.lang),
+        ]
+        if self.any_precision:
+            pairs.append(("precision", "any"))
+        return pairs
+
+
+def origin_of(base_url: str) -> str:
+    """The key of kept events: what their text depends on besides the fact."""
+    return f"{RENDERING} {base_url}"
+
+
+def event_uid(fact_id: str, base_url: str) -> str:
+    """Made from the fact id and the public host only: it never changes for a fact."""
+    return f"{fact_id}@{urlsplit(base_url).hostname or 'localhost'}"
+
+
+def day_known(bounds: DateBounds) -> bool:
+    return bounds.precision == "day" and not (bounds.approximate or bounds.uncertain)
+
+
+def ical_status(status: str, known_to_the_day: bool) -> str:
+    if status == "cancelled":
+        return "CANCELLED"
+    if status == "held" and known_to_the_day:
+        return "CONFIRMED"
+    return "TENTATIVE"
+
+
+def _instant(text: str) -> dt.datetime:
+    return parse_instant(text).replace(microsecond=0)
+
+
+def _description(fact: Fact, bounds: DateBounds, lang: str, base_url: str) -> str:
+    words = TEXT[lang]
+    lines = [fact.summary.get(lang) or fact.summary["en"], ""]
+    lines.append(f"{words['date']}: {bounds.label[lang]}")
+    lines.append(f"{words['status']}: {words.get(fact.status, fact.status)}")
+    if fact.place is not None:
+        lines.append(f"{words['place']}: {_location(fact, lang)}")
+    if fact.participants:
+        names = ", ".join(participant_name(code, lang) for code in fact.participants)
+        lines.append(f"{words['participants']}: {names}")
+    if fact.sources:
+        lines.append(f"{words['sources']}:")
+        for source in fact.sources:
+            line = f"- {source.title} ({source.date.isoformat()})"
+            if source.locator:
+                line += f", {source.locator}"
+            if source.url:
+                line += f" {source.url}"
+            if source.note:
+                line += f" ({words['note']}: {source.note})"
+            lines.append(line)
+    lines.append(f"{words['more']}: {fact_url(fact.id, base_url)}")
+    return "\n".join(lines)
+
+
+def _location(fact: Fact, lang: str) -> str:
+    assert fact.place is not None
+    name = fact.place.name.get(lang) or fact.place.name["en"]
+    if fact.place.country:
+        return f"{name}, {participant_name(fact.place.country, lang)}"
+    return name
+
+
+def fact_url(fact_id: str, base_url: str) -> str:
+    return f"{base_url}/api/v1/facts/{quote(fact_id)}"
+
+
+def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
+    """One fact version as a VEVENT (CRLF lines, folded), built with icalendar."""
+    fact = row.fact()
+    bounds = parse_edtf(fact.date.edtf)
+    if bounds.start is None or bounds.end is None:
+        raise ValueError(f"{fact.id}: an open-ended date has no calendar event")
+    exact = day_known(bounds)
+    words = TEXT[lang]
+    summary = fact.title.get(lang) or fact.title["en"]
+    if not exact:
+        summary += f" ({words['tbc'].format(label=bounds.label[lang])})"
+    if fact.status in _TITLE_STATUSES:
+        summary += f" ({words[fact.status]})"
+    event = icalendar.Event.new(
+        uid=event_uid(fact.id, base_url),
+        stamp=_instant(row.updated_at),
+        created=_instant(row.created_at),
+        last_modified=_instant(row.updated_at),
+        sequence=row.sequence,
+        summary=summary,
+        description=_description(fact, bounds, lang, base_url),
+        location=_location(fact, lang) if fact.place else None,
+        categories=[fact.kind, *fact.tags],
+        url=f"{fact_url(fact.id, base_url)}?lang={lang}",
+        status=ical_status(fact.status, exact),
+        transparency="TRANSPARENT",
+        # All-day: DTEND is the day after the last day (RFC 5545 3.6.1, exclusive end).
+        start=bounds.start,
+        end=bounds.end + dt.timedelta(days=1),
+    )
+    return event.to_ical().decode()
+
+
+def calendar_header(query: FeedQuery, base_url: str) -> bytes:
+    """The VCALENDAR's own properties, up to (not including) its first VEVENT."""
+    words = TEXT[query.lang]
+    params = query.params()
+    source = f"{base_url}/calendar.ics?{urlencode(params)}"
+    page = f"{base_url}/embed?{urlencode([p for p in params if p[0] != 'precision'])}"
+    title = _calendar_name(query)
+    description = words["description"].format(url=base_url)
+    calendar = icalendar.Calendar.new(
+        prodid=PRODID,
+        calscale="GREGORIAN",
+        # A stable identity for this feed: the same query is the same calendar.
+        uid=str(uuid.uuid5(uuid.NAMESPACE_URL, source)),
+        name=title,
+        description=description,
+        url=page,
+    )
+    # icalendar 7 writes NAME and the X-WR- copies unescaped (as unknown properties), so
+    # a comma would split the value for strict readers: set them as TEXT.
+    for key, text in (("NAME", title), ("X-WR-CALNAME", title), ("X-WR-CALDESC", description)):
+        calendar[key] = icalendar.vText(text)
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", icalendar.vDuration(REFRESH))
+    calendar.add("source", source, parameters={"VALUE": "URI"})
+    return calendar.to_ical().removesuffix(END)
+
+
+def _calendar_name(query: FeedQuery) -> str:
+    words = TEXT[query.lang]
+    parts = [participant_name(code, query.lang) for code in query.countries]
+    parts += [f"#{tag}" for tag in query.tags]
+    parts += [words.get(status, status) for status in query.statuses]
+    parts += list(query.kinds)
+    return words["calendar"] + (f": {', '.join(parts)}" if parts else "")
+
+
+def _filters(query: FeedQuery) -> timeline.Filters:
+    return timeline.Filters(
+        countries=list(query.countries),
+        tags=list(query.tags),
+        statuses=list(query.statuses),
+        kinds=list(query.kinds),
+        fact_ids=list(query.fact_ids),
+        precisions=[] if query.any_precision else ["day"],
+    )
+
+
+class Entry(msgspec.Struct):
+    fact_id: str
+    version: int
+    kept_version: int | None
+    day_known: bool | None
+    body: str | None
+
+
+async def feed(engine: AsyncEngine, query: FeedQuery, base_url: str) -> tuple[bytes, int]:
+    """The feed's bytes and how many events it holds."""
+    origin = origin_of(base_url)
+    kept = sa.and_(
+        events.c.origin == origin,
+        events.c.fact_id == timeline_facts.c.fact_id,
+        events.c.lang == query.lang,
+    )
+    select = (
+        timeline.select_rows(_filters(query))
+        .with_only_columns(
+            timeline_facts.c.fact_id,
+            timeline_facts.c.version,
+            events.c.version,
+            events.c.day_known,
+            events.c.body,
+        )
+        .select_from(timeline_facts.outerjoin(events, kept))
+        .where(timeline_facts.c.start.is_not(None), timeline_facts.c.end.is_not(None))
+        .order_by(*timeline.ORDER)
+    )
+    async with engine.connect() as conn:
+        entries = [Entry(*r) for r in await conn.execute(select)]
+        stale = [e for e in entries if e.kept_version != e.version]
+        if stale:
+            await _render_stale(conn, stale, query.lang, base_url, origin)
+    bodies = [
+        e.body for e in entries if e.body is not None and (query.any_precision or e.day_known)
+    ]
+    return calendar_header(query, base_url) + "".join(bodies).encode() + END, len(bodies)
+
+
+async def _render_stale(
+    conn: AsyncConnection, stale: list[Entry], lang: str, base_url: str, origin: str
+) -> None:
+    """Render the versions not kept yet, keep them, and fill them into `stale`."""
+    ids = [e.fact_id for e in stale]
+    rows: dict[str, timeline.Row] = {}
+    for chunk in range(0, len(ids), 500):
+        select = sa.select(timeline_facts).where(
+            timeline_facts.c.valid_to.is_(None),
+            timeline_facts.c.retracted.is_(False),
+            timeline_facts.c.fact_id.in_(ids[chunk : chunk + 500]),
+        )
+        for r in await conn.execute(select):
+            rows[r.fact_id] = timeline.Row(**r._mapping)
+    await conn.rollback()  # end the read transaction before writing
+    values = []
+    for entry in stale:
+        # A fact changed since the first query is shown as it is now; one retracted since
+        # is left out (the next poll sees a new ETag either way).
+        row = rows.get(entry.fact_id)
+        if row is None or row.start is None or row.end is None:
+            entry.body = None
+            continue
+        entry.body = render_event(row, lang, base_url)
+        entry.day_known = day_known(parse_edtf(row.fact().date.edtf))
+        values.append(
+            {
+                "origin": origin,
+                "fact_id": row.fact_id,
+                "lang": lang,
+                "version": row.version,
+                "day_known": entry.day_known,
+                "body": entry.body,
+            }
+        )
+    try:
+        await keep(conn, values)
+    except DBAPIError:  # e.g. a busy SQLite: the feed is still right, only not kept yet
+        log.warning("could not keep %d rendered calendar events", len(values), exc_info=True)
+
+
+async def keep(conn: AsyncConnection, values: Sequence[dict[str, object]]) -> None:
+    """Upsert rendered events; a newer version already kept by another process wins."""
+    if not values:
+        return
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(events)
+    statement = insert.on_conflict_do_update(
+        index_elements=[events.c.origin, events.c.fact_id, events.c.lang],
+        set_={
+            "version": insert.excluded.version,
+            "day_known": insert.excluded.day_known,
+            "body": insert.excluded.body,
+        },
+        where=events.c.version < insert.excluded.version,
+    )
+    async with conn.begin():
+        for chunk in range(0, len(values), 500):
+            await conn.execute(statement, list(values[chunk : chunk + 500]))
+
+
+async def clear(conn: AsyncConnection) -> None:
+    """Forget every kept event (a rebuild; they are rendered again on demand)."""
+    await conn.execute(events.delete())

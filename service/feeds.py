@@ -1,0 +1,108 @@
+"""The iCalendar feeds: `GET /calendar.ics`, for calendar apps to subscribe to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.params import Parameter
+
+from events.dates import parse_edtf
+from events.facts import COUNTRIES, FACT_ID, KINDS, MAX_ID, ORGANISATIONS, STATUSES
+from projections import calendar, timeline
+from service.api import MAX_REPEAT, _checked, base_url, choose_lang
+from service.problems import Problem
+
+MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
+# Calendar apps poll on their own schedule; a short max-age lets caches between them and
+# the service absorb bursts while an ETag keeps revalidation cheap.
+FEED = {"conditional": "log", "cache_control": "public, max-age=300"}
+PRECISIONS = ("day", "any")
+
+
+def _fact_ids(values: list[str] | None) -> list[str]:
+    values = values or []
+    if len(values) > MAX_REPEAT:
+        raise Problem(400, f"at most {MAX_REPEAT} values of id")
+    for value in values:
+        if len(value) > MAX_ID or not FACT_ID.match(value):
+            raise Problem(400, f"id: {value[:60]!r} is not a fact id (a lowercase slug)")
+    return values
+
+
+def _tags(values: list[str] | None) -> list[str]:
+    values = values or []
+    if len(values) > MAX_REPEAT:
+        raise Problem(400, f"at most {MAX_REPEAT} values of tag")
+    return values
+
+
+@get(
+    "/calendar.ics",
+    opt=FEED,
+    media_type=MEDIA_TYPE,
+    summary="An iCalendar feed of the timeline, for calendar apps to subscribe to",
+    description=(
+        "Facts known to the day as all-day events; `precision=any` adds month, season and "
+        "year facts as tentative spans over their whole bounds. Open-ended periods are never "
+        "in a feed. `id` gives one fact's event (the 'add to calendar' link). Subscribe with "
+        "the same URL in its webcal:// form."
+    ),
+    responses={},
+)
+async def get_calendar(
+    request: Request,
+    state: State,
+    id: Annotated[list[str] | None, Parameter(description="fact id; repeatable")] = None,
+    country: Annotated[list[str] | None, Parameter(description="ISO alpha-2 or EU, UN, …")] = None,
+    tag: list[str] | None = None,
+    status: list[str] | None = None,
+    kind: list[str] | None = None,
+    lang: Annotated[str | None, Parameter(description="en or ru")] = None,
+    precision: Annotated[str, Parameter(description="day (default) or any")] = "day",
+) -> Response[bytes]:
+    if precision not in PRECISIONS:
+        raise Problem(400, f"precision must be day or any, not {precision[:40]!r}")
+    query = calendar.FeedQuery(
+        fact_ids=tuple(_fact_ids(id)),
+        countries=tuple(_checked("country", country, COUNTRIES | ORGANISATIONS)),
+        tags=tuple(_tags(tag)),
+        statuses=tuple(_checked("status", status, STATUSES)),
+        kinds=tuple(_checked("kind", kind, KINDS)),
+        lang=choose_lang(lang, request.headers.get("accept-language")),
+        any_precision=precision == "any",
+    )
+    body, count = await calendar.feed(state.store.engine, query, base_url(state))
+    if count == 0 and len(query.fact_ids) == 1:
+        await _explain_missing_event(state, query)
+    filename = f"{query.fact_ids[0]}.ics" if len(query.fact_ids) == 1 else "timeline.ics"
+    return Response(
+        body,
+        media_type=MEDIA_TYPE,
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+async def _explain_missing_event(state: State, query: calendar.FeedQuery) -> None:
+    """An "add to calendar" link that yields nothing says why, instead of an empty calendar."""
+    fact_id = query.fact_ids[0]
+    row = await timeline.fact_row(state.store.engine, fact_id)
+    if row is None:
+        raise Problem(404, f"no fact {fact_id!r}")
+    if row.retracted:
+        raise Problem(410, f"the fact {fact_id!r} was retracted")
+    bounds = parse_edtf(row.fact().date.edtf)
+    if bounds.start is None or bounds.end is None:
+        raise Problem(
+            404, f"{fact_id!r} has an open-ended date ({bounds.label['en']}): no calendar event"
+        )
+    if not query.any_precision and not calendar.day_known(bounds):
+        raise Problem(
+            404,
+            f"{fact_id!r} is not known to the day ({bounds.label['en']}); "
+            "add precision=any to get it as a tentative span",
+        )
+
+
+ROUTES = [get_calendar]

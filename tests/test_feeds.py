@@ -1,0 +1,359 @@
+"""The iCalendar feeds, read as calendar apps read them, on both backends."""
+
+# ruff: noqa: F811 (the `api` fixture is imported from test_api and named by each test)
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+
+import pytest
+from litestar.testing import TestClient
+
+from projections import calendar, timeline
+from service.app import create_app
+from service.settings import Settings
+from service.wiring import open_store
+from tests.factories import StepClock, fact_data
+from tests.ical_checks import check_feed, read_everywhere, unescape_text
+from tests.test_api import BASE, START, Api, api, assert_problem  # noqa: F401
+
+HOST = "timeline.example.org"
+RANGE_FACT = "first-central-asia-eu-summit-2025"
+
+
+def feed(api: Api, **params) -> bytes:
+    response = api.client.get("/calendar.ics", params=params)
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def events(data: bytes) -> dict[str, dict[str, list[str]]]:
+    """Each event by fact id: property name -> raw values."""
+    _, found = check_feed(data)
+    out = {}
+    for event in found:
+        props: dict[str, list[str]] = {}
+        for line in event.lines:
+            props.setdefault(line.name, []).append(line.value)
+        out[props["UID"][0].removesuffix(f"@{HOST}")] = props
+    return out
+
+
+def timeline_items(api: Api, **params) -> list[dict]:
+    return api.client.get("/api/v1/timeline", params={"limit": 1000, **params}).json()["items"]
+
+
+def seed_id_with_edtf(api: Api, edtf: str) -> str:
+    return next(i["id"] for i in timeline_items(api) if i["date"]["edtf"] == edtf)
+
+
+# --- the seed feeds in every parser ----------------------------------------------------
+
+
+def seed_feed_queries(api: Api) -> list[dict]:
+    items = timeline_items(api)
+    countries = sorted({c for i in items for c in i["participants"]})
+    queries: list[dict] = []
+    for lang in ("en", "ru"):
+        for precision in ("day", "any"):
+            queries.append({"lang": lang, "precision": precision})
+            queries += [{"lang": lang, "precision": precision, "country": c} for c in countries]
+        queries += [
+            {"id": i["id"], "lang": lang, "precision": "any"}
+            for i in items
+            if i["date"]["start"] and i["date"]["end"]
+        ]
+    return queries
+
+
+def test_every_seed_feed_parses_in_three_independent_parsers_and_our_checks(api: Api):
+    queries = seed_feed_queries(api)
+    assert len(queries) > 40
+    for params in queries:
+        read = read_everywhere(feed(api, **params))
+        if "id" in params:
+            assert [uid for uid, *_ in read] == [f"{params['id']}@{HOST}"], params
+
+
+def test_the_default_feed_holds_exactly_the_facts_known_to_the_day(api: Api):
+    items = timeline_items(api)
+    to_the_day = [i["id"] for i in items if i["date"]["precision"] == "day"]
+    closed = [i["id"] for i in items if i["date"]["start"] and i["date"]["end"]]
+    assert 0 < len(to_the_day) < len(closed) < len(items)  # the seeds have all three kinds
+
+    assert list(events(feed(api))) == to_the_day  # in timeline order
+    assert list(events(feed(api, precision="any"))) == closed
+
+
+def test_imprecise_facts_are_tentative_spans_over_their_whole_bounds(api: Api):
+    spring = seed_id_with_edtf(api, "2026-21")
+    event = events(feed(api, precision="any"))[spring]
+    assert event["DTSTART"] == ["20260301"] and event["DTEND"] == ["20260601"]
+    assert event["STATUS"] == ["TENTATIVE"]
+    assert unescape_text(event["SUMMARY"][0]).endswith("(date to be confirmed: spring 2026)")
+
+    ru = events(feed(api, precision="any", lang="ru"))[spring]
+    assert unescape_text(ru["SUMMARY"][0]).endswith("(дата уточняется: весна 2026)")
+
+    held_in_a_month = seed_id_with_edtf(api, "2018-03")
+    event = events(feed(api, precision="any"))[held_in_a_month]
+    assert event["DTSTART"] == ["20180301"] and event["DTEND"] == ["20180401"]
+    assert event["STATUS"] == ["TENTATIVE"]  # it happened, but not on a known day
+
+
+def test_open_ended_periods_never_reach_a_feed(api: Api):
+    until = seed_id_with_edtf(api, "../2035")
+    by = seed_id_with_edtf(api, "[..2026]")
+    assert until not in events(feed(api, precision="any"))
+    assert by not in events(feed(api, precision="any"))
+    response = api.client.get("/calendar.ics", params={"id": until, "precision": "any"})
+    assert_problem(response, 404, "open-ended")
+
+
+def test_a_day_range_is_an_all_day_event_with_an_exclusive_end(api: Api):
+    event = events(feed(api))[RANGE_FACT]
+    assert event["DTSTART"] == ["20250403"]
+    assert event["DTEND"] == ["20250405"]
+    assert event["STATUS"] == ["CONFIRMED"]
+    assert event["TRANSP"] == ["TRANSPARENT"]
+
+
+def test_each_event_says_what_a_calendar_user_needs(api: Api):
+    item = next(i for i in timeline_items(api) if i["id"] == RANGE_FACT)
+    event = events(feed(api))[RANGE_FACT]
+    assert unescape_text(event["SUMMARY"][0]) == item["title"]
+    description = unescape_text(event["DESCRIPTION"][0])
+    assert description.startswith(item["summary"])
+    assert "Date: 3–4 April 2025" in description
+    assert "Participants: " in description and "European Union" in description
+    assert item["sources"][0]["title"] in description
+    assert f"{BASE}/api/v1/facts/{RANGE_FACT}" in description
+    assert unescape_text(event["LOCATION"][0]) == f"{item['place']['name']}, Uzbekistan"
+    assert event["URL"] == [f"{BASE}/api/v1/facts/{RANGE_FACT}?lang=en"]
+    assert event["CATEGORIES"][0].split(",")[0] == item["kind"]
+    # DTSTAMP and LAST-MODIFIED are the fact's last event, never the time of the request.
+    updated = dt.datetime.fromisoformat(item["updated_at"]).strftime("%Y%m%dT%H%M%SZ")
+    assert event["DTSTAMP"] == [updated] and event["LAST-MODIFIED"] == [updated]
+
+
+def test_lang_ru_gives_the_feed_in_russian(api: Api):
+    item = next(i for i in timeline_items(api, lang="ru") if i["id"] == RANGE_FACT)
+    data = feed(api, lang="ru")
+    event = events(data)[RANGE_FACT]
+    assert unescape_text(event["SUMMARY"][0]) == item["title"]
+    assert "Дата: 3–4 апреля 2025" in unescape_text(event["DESCRIPTION"][0])
+    calendar_lines, _ = check_feed(data)
+    assert unescape_text(calendar_lines.one("X-WR-CALNAME").value) == "Дипломатия Центральной Азии"
+    # Accept-Language is honoured when lang is not given
+    chosen = api.client.get("/calendar.ics", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
+    assert chosen.content == data
+
+
+def test_the_calendar_carries_the_properties_calendar_apps_read(api: Api):
+    response = api.client.get("/calendar.ics", params={"country": "IT"})
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    own, found = check_feed(response.content)
+    names = {line.name for line in own.lines}
+    for required in (
+        "PRODID", "VERSION", "CALSCALE", "NAME", "X-WR-CALNAME", "DESCRIPTION", "X-WR-CALDESC",
+        "REFRESH-INTERVAL", "X-PUBLISHED-TTL", "SOURCE", "URL",
+    ):  # fmt: skip
+        assert required in names, required
+    assert "METHOD" not in names
+    assert own.one("REFRESH-INTERVAL").params == {"VALUE": "DURATION"}
+    assert re.fullmatch(r"P(T\d+[HMS])+|P\d+D", own.one("REFRESH-INTERVAL").value)
+    assert own.one("SOURCE").params == {"VALUE": "URI"}
+    assert own.one("SOURCE").value == f"{BASE}/calendar.ics?country=IT&lang=en"
+    assert "Italy" in unescape_text(own.one("NAME").value)
+    assert found
+
+
+def test_a_filter_that_matches_nothing_is_a_valid_calendar_not_an_empty_body(api: Api):
+    data = feed(api, country="BR")
+    own, found = check_feed(data)
+    assert found == [] and own.one("PRODID")
+    assert read_everywhere(data) == []
+
+
+# --- identity, changes, caching ---------------------------------------------------------
+
+
+def test_same_query_same_bytes_until_the_log_changes(api: Api):
+    first = api.client.get("/calendar.ics", params={"precision": "any"})
+    again = api.client.get("/calendar.ics", params={"precision": "any"})
+    assert first.content == again.content
+    assert first.headers["etag"] == again.headers["etag"]
+    assert not first.headers["etag"].startswith("W/")
+    created = api.client.post("/api/v1/facts", json=fact_data("new-summit"), headers=api.auth())
+    assert created.status_code == 201
+    after = api.client.get("/calendar.ics", params={"precision": "any"})
+    assert after.headers["etag"] != first.headers["etag"]
+    assert "new-summit" in events(after.content)
+
+
+def test_if_none_match_and_if_modified_since_get_304(api: Api):
+    first = api.client.get("/calendar.ics")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert "max-age" in first.headers["cache-control"]
+    again = api.client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    assert (
+        api.client.get("/calendar.ics", headers={"If-Modified-Since": modified}).status_code == 304
+    )
+    other_query = api.client.get("/calendar.ics?lang=ru", headers={"If-None-Match": etag})
+    assert other_query.status_code == 200
+    api.client.post("/api/v1/facts", json=fact_data("new-summit"), headers=api.auth())
+    stale = api.client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert stale.status_code == 200 and "new-summit" in events(stale.content)
+
+
+def test_uids_and_bytes_survive_a_restart_and_a_rebuild(api: Api):
+    before = feed(api, precision="any", lang="ru")
+    uids = list(events(before))
+
+    async def rebuild() -> None:
+        store = open_store(api.url, null_pool=True)
+        await timeline.rebuild(store)
+        async with store.engine.begin() as conn:
+            await calendar.clear(conn)
+        await store.engine.dispose()
+
+    asyncio.run(rebuild())
+    settings = Settings(database_url=api.url, db_null_pool=True, public_url=BASE)
+    with TestClient(create_app(settings, clock=StepClock(START))) as client:
+        after = client.get("/calendar.ics", params={"precision": "any", "lang": "ru"}).content
+    assert list(events(after)) == uids
+    assert after == before
+
+
+def test_uids_are_made_from_the_public_host(api: Api):
+    settings = Settings(
+        database_url=api.url, db_null_pool=True, public_url="https://cal.example.net"
+    )
+    with TestClient(create_app(settings)) as client:
+        data = client.get("/calendar.ics").content
+    _, found = check_feed(data)
+    assert found and all(e.one("UID").value.endswith("@cal.example.net") for e in found)
+
+
+def test_a_reschedule_raises_sequence_and_dtstamp(api: Api):
+    url = f"/api/v1/facts/{RANGE_FACT}"
+    before = events(feed(api))[RANGE_FACT]
+    version = api.client.get(url).json()["version"]
+    response = api.client.patch(
+        url,
+        json={"date": {"edtf": "2025-04-10/2025-04-11"}, "reason": "moved"},
+        headers=api.auth(**{"If-Match": f'"{version}"'}),
+    )
+    assert response.status_code == 200, response.text
+    after = events(feed(api))[RANGE_FACT]
+    assert int(after["SEQUENCE"][0]) == int(before["SEQUENCE"][0]) + 1
+    assert after["DTSTAMP"][0] > before["DTSTAMP"][0]
+    assert after["LAST-MODIFIED"][0] > before["LAST-MODIFIED"][0]
+    assert after["DTSTART"] == ["20250410"] and after["DTEND"] == ["20250412"]
+    assert after["UID"] == before["UID"]
+
+    # A summary edit is not a change a calendar must re-announce: SEQUENCE stays.
+    response = api.client.patch(
+        url,
+        json={"summary": {"en": "Edited.", "ru": "Исправлено."}},
+        headers=api.auth(**{"If-Match": f'"{version + 1}"'}),
+    )
+    assert response.status_code == 200, response.text
+    edited = events(feed(api))[RANGE_FACT]
+    assert edited["SEQUENCE"] == after["SEQUENCE"]
+    assert unescape_text(edited["DESCRIPTION"][0]).startswith("Edited.")
+
+
+def test_cancelled_facts_stay_as_cancelled_and_retracted_ones_disappear(api: Api):
+    url = f"/api/v1/facts/{RANGE_FACT}"
+    response = api.client.patch(
+        url, json={"status": "cancelled"}, headers=api.auth(**{"If-Match": '"1"'})
+    )
+    assert response.status_code == 200, response.text
+    event = events(feed(api))[RANGE_FACT]
+    assert event["STATUS"] == ["CANCELLED"]
+    assert event["SEQUENCE"] == ["1"]
+
+    response = api.client.delete(url, headers=api.auth(**{"If-Match": '"2"'}))
+    assert response.status_code in (200, 204), response.text
+    assert RANGE_FACT not in events(feed(api))
+    assert_problem(api.client.get("/calendar.ics", params={"id": RANGE_FACT}), 410, "retracted")
+
+
+def test_planned_and_elapsed_facts_are_tentative_with_the_status_in_the_title(api: Api):
+    planned = fact_data("planned-summit", status="planned", date={"edtf": "2031-05-02"})
+    assert api.client.post("/api/v1/facts", json=planned, headers=api.auth()).status_code == 201
+    assert events(feed(api))["planned-summit"]["STATUS"] == ["TENTATIVE"]
+    elapsed = fact_data("elapsed-summit", status="elapsed", date={"edtf": "2024-05-02"})
+    assert api.client.post("/api/v1/facts", json=elapsed, headers=api.auth()).status_code == 201
+    event = events(feed(api))["elapsed-summit"]
+    assert event["STATUS"] == ["TENTATIVE"]
+    assert unescape_text(event["SUMMARY"][0]).endswith("(date passed, outcome not recorded)")
+
+
+# --- hostile text ----------------------------------------------------------------------
+
+HOSTILE = "Summit; with, commas \\ and\nBEGIN:VEVENT\nUID:evil@x\nEND:VEVENT 🇺🇿 Саммит"
+
+
+def test_hostile_text_stays_inside_its_property(api: Api):
+    data = fact_data(
+        "hostile-summit",
+        title={"en": HOSTILE, "ru": HOSTILE},
+        summary={"en": "a\\nb;c,d\nEND:VCALENDAR", "ru": "x"},
+        place={"name": {"en": "Rome; Italy, \\ END:VEVENT", "ru": "Рим"}, "country": "IT"},
+    )
+    assert api.client.post("/api/v1/facts", json=data, headers=api.auth()).status_code == 201
+    body = feed(api, id="hostile-summit")
+    read = read_everywhere(body)
+    assert read == [("hostile-summit@" + HOST, HOSTILE, "2025-04-03", "2025-04-05")]
+    event = events(body)["hostile-summit"]
+    assert unescape_text(event["DESCRIPTION"][0]).startswith("a\\nb;c,d\nEND:VCALENDAR")
+    assert unescape_text(event["LOCATION"][0]) == "Rome; Italy, \\ END:VEVENT, Italy"
+
+
+def test_a_carriage_return_in_a_title_is_refused_and_nothing_is_stored(api: Api):
+    data = fact_data("crlf-summit", title={"en": "A\r\nBEGIN:VEVENT", "ru": "Б"})
+    response = api.client.post("/api/v1/facts", json=data, headers=api.auth())
+    assert response.status_code in (400, 422), response.text
+    assert api.client.get("/api/v1/facts/crlf-summit").status_code == 404
+    assert "crlf-summit" not in events(feed(api))
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "word"),
+    [
+        ({"precision": "hour"}, 400, "precision"),
+        ({"lang": "de"}, 400, "lang"),
+        ({"country": "XX"}, 400, "country"),
+        ({"status": "rumoured"}, 400, "status"),
+        ({"kind": "party"}, 400, "kind"),
+        ({"id": "Not A Slug"}, 400, "id"),
+        ({"id": "no-such-fact"}, 404, "no fact"),
+        ({"id": ["a"] * 51}, 400, "at most"),
+        ({"tag": ["t"] * 51}, 400, "at most"),
+    ],
+)
+def test_bad_feed_queries_get_a_problem(api: Api, params, status, word):
+    assert_problem(api.client.get("/calendar.ics", params=params), status, word)
+
+
+def test_an_imprecise_fact_asked_for_by_id_says_to_add_precision_any(api: Api):
+    spring = seed_id_with_edtf(api, "2026-21")
+    assert_problem(api.client.get("/calendar.ics", params={"id": spring}), 404, "precision=any")
+    assert list(events(feed(api, id=spring, precision="any"))) == [spring]
+
+
+def test_items_link_to_their_event_and_offer_webcal(api: Api):
+    item = next(i for i in timeline_items(api) if i["id"] == RANGE_FACT)
+    assert item["links"]["ics"].startswith(f"{BASE}/calendar.ics?")
+    assert item["links"]["webcal"] == "webcal://" + item["links"]["ics"].split("://", 1)[1]
+    path = item["links"]["ics"].removeprefix(BASE)
+    assert list(events(api.client.get(path).content)) == [RANGE_FACT]
