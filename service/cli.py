@@ -14,7 +14,7 @@ import click
 
 from events.store import EventStore
 from events.transfer import TransferError, export_file, import_file
-from projections import timeline
+from projections import calendar, timeline
 from seeds import loader
 from service import auth, migrate
 from service.settings import Settings
@@ -161,7 +161,14 @@ def _seed_files(paths: tuple[Path, ...]) -> list[Path]:
 @main.command()
 def rebuild() -> None:
     """Throw the read model away and replay the whole log into it."""
-    count = run_with_store(timeline.rebuild)
+
+    async def rebuild_all(store: EventStore) -> int:
+        count = await timeline.rebuild(store)
+        async with store.engine.begin() as conn:
+            await calendar.clear(conn)  # rendered again, identically, when feeds ask
+        return count
+
+    count = run_with_store(rebuild_all)
     click.echo(f"rebuilt the read model from {count} events")
 
 

@@ -9,12 +9,15 @@ import datetime as dt
 import re
 
 import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
 from litestar.testing import TestClient
 
-from projections import calendar, timeline
+from events.db import create_engine
+from projections import calendar
 from service.app import create_app
+from service.cli import main
 from service.settings import Settings
-from service.wiring import open_store
 from tests.factories import StepClock, fact_data
 from tests.ical_checks import check_feed, read_everywhere, unescape_text
 from tests.test_api import BASE, START, Api, api, assert_problem  # noqa: F401
@@ -214,14 +217,17 @@ def test_uids_and_bytes_survive_a_restart_and_a_rebuild(api: Api):
     before = feed(api, precision="any", lang="ru")
     uids = list(events(before))
 
-    async def rebuild() -> None:
-        store = open_store(api.url, null_pool=True)
-        await timeline.rebuild(store)
-        async with store.engine.begin() as conn:
-            await calendar.clear(conn)
-        await store.engine.dispose()
+    result = CliRunner().invoke(main, ["rebuild"], env={"TIMELINE_DATABASE_URL": api.url})
+    assert result.exit_code == 0, result.output
 
-    asyncio.run(rebuild())
+    async def kept_events() -> int:
+        engine = create_engine(api.url, null_pool=True)
+        async with engine.connect() as conn:
+            count = await conn.execute(sa.select(sa.func.count()).select_from(calendar.events))
+            await engine.dispose()
+            return count.scalar_one()
+
+    assert asyncio.run(kept_events()) == 0  # the rebuild threw the rendered events away
     settings = Settings(database_url=api.url, db_null_pool=True, public_url=BASE)
     with TestClient(create_app(settings, clock=StepClock(START))) as client:
         after = client.get("/calendar.ics", params={"precision": "any", "lang": "ru"}).content

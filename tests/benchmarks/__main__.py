@@ -14,6 +14,7 @@ MODULES = [
     "bench_store",
     "bench_seed",
     "bench_api",
+    "bench_feeds",
 ]
 
 
