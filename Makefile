@@ -33,6 +33,10 @@ run: seed
 test: setup $(ICALJS)
 	$(BIN)/pytest
 
+# A long fuzzing run (make test runs a bounded one): TIMELINE_FUZZ_EXAMPLES per operation.
+fuzz: setup
+	TIMELINE_FUZZ_EXAMPLES=$${TIMELINE_FUZZ_EXAMPLES:-1000} TIMELINE_FUZZ_RANDOM=1 $(BIN)/pytest tests/test_fuzz.py
+
 bench: setup
 	$(BIN)/python -m tests.benchmarks
 

@@ -16,6 +16,8 @@ from events.store import Clock, EventStore, utc_now
 from service import api, feeds
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
+from service.headers import security_headers_middleware
+from service.openapi import document_errors
 from service.problems import handle_exception
 from service.settings import Settings
 from service.wiring import open_store
@@ -47,11 +49,11 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
         finally:
             await store.engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, *api.ROUTES, *feeds.ROUTES],
         lifespan=[lifespan],
         state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
-        middleware=[conditional_middleware],
+        middleware=[security_headers_middleware, conditional_middleware],
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(
@@ -72,6 +74,14 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             ),
         ),
     )
+    conditional = {
+        route.path_format
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if handler.opt.get("conditional")
+    }
+    document_errors(app.openapi_schema, conditional)
+    return app
 
 
 def app_from_env() -> Litestar:

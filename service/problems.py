@@ -69,6 +69,11 @@ def handle_exception(request: Request, exc: Exception) -> Response[dict[str, Any
         if status == 413:
             detail = "the request body is larger than this service accepts"
         return problem_response(status, detail, request, exc.headers)
+    # Raised while Litestar decodes a hostile body, before any handler runs.
+    if isinstance(exc, UnicodeDecodeError):
+        return problem_response(400, "the request is not valid UTF-8", request)
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):
+        return problem_response(400, "the JSON body is nested too deeply", request)
     if isinstance(exc, FactError):
         return problem_response(422, f"{exc.field}: {exc.message}", request, field=exc.field)
     if isinstance(exc, FactNotFound):

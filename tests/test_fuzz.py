@@ -1,0 +1,112 @@
+"""Schemathesis against the service's own OpenAPI description, on the real server.
+
+Every operation, the authenticated writes included (with a test token), with valid and
+invalid data: no 5xx, and every response matches the schema. A bounded run is part of
+`make test` (TIMELINE_FUZZ_EXAMPLES per operation, default 25); `make fuzz` runs a long one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    response_schema_conformance,
+)
+
+from seeds import loader
+from service import migrate
+from service.app import create_app
+from service.auth import create_token
+from service.settings import Settings
+from service.wiring import open_store
+from tests.test_processes import ROOT, free_port, wait_healthy
+
+EXAMPLES = int(os.environ.get("TIMELINE_FUZZ_EXAMPLES", "25"))
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    content_type_conformance,
+    negative_data_rejection,
+]
+
+
+class Served:
+    def __init__(self, base: str, token: str, url: str) -> None:
+        self.base, self.token, self.url = base, token, url
+
+
+async def _prepare(url: str) -> str:
+    store = open_store(url, null_pool=True)
+    await loader.load(store, loader.default_paths())
+    token = await create_token(store.engine, "fuzzer")
+    await store.engine.dispose()
+    return token
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder: Path = tmp_path_factory.mktemp("fuzz")
+    url = f"sqlite:///{folder / 'timeline.db'}"
+    migrate.upgrade(url)
+    token = asyncio.run(_prepare(url))
+    port = free_port()
+    env = {
+        **os.environ,
+        "TIMELINE_DATABASE_URL": url,
+        "TIMELINE_PORT": str(port),
+        "TIMELINE_SCHEDULER": "off",
+    }
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_healthy(port, process)
+            yield Served(f"http://127.0.0.1:{port}", token, url)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    errors = [line for line in (folder / "server.log").read_text().splitlines() if "Traceback" in line]
+    assert not errors, "the server logged a traceback while fuzzed"
+
+
+def _schema() -> schemathesis.BaseSchema:
+    # The description the served app publishes at /schema/openapi.json, made without a
+    # database so that pytest can list one test per operation.
+    app = create_app(Settings())
+    loaded = schemathesis.openapi.from_dict(app.openapi_schema.to_schema())
+    loaded.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+    return loaded
+
+
+schema = _schema()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=os.environ.get("TIMELINE_FUZZ_RANDOM") != "1",
+)
+def test_no_operation_fails_or_breaks_its_schema(case: schemathesis.Case, served: Served) -> None:
+    case.call_and_validate(
+        base_url=served.base,
+        headers={"Authorization": f"Bearer {served.token}"}, checks=CHECKS, timeout=30
+    )
