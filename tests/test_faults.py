@@ -1,0 +1,313 @@
+"""Faults: processes killed with SIGKILL mid-work, and PostgreSQL restarted under a service.
+
+Afterwards nothing partial is stored, every write that got a 2xx is there, the hash chain
+verifies, and the read model equals a rebuild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from events.db import create_engine
+from projections import timeline
+from service.auth import create_token
+from service.wiring import open_store
+from tests.benchmarks import bench_seed
+from tests.factories import fact_data
+from tests.test_processes import ROOT, free_port, wait_healthy
+
+SEED_FACTS = 20_000
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+
+
+class Service:
+    """`timeline serve` as a child process, logging to a file."""
+
+    def __init__(self, url: str, log: Path, port: int | None = None) -> None:
+        self.url, self.log, self.port = url, log, port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Service:
+        env = {
+            **os.environ,
+            "TIMELINE_DATABASE_URL": self.url,
+            "TIMELINE_PORT": str(self.port),
+            "TIMELINE_SCHEDULER": "off",
+        }
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "serve"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_healthy(self.port, self.process, timeout=60)
+        return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+
+def timeline_cli(*args: str, url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TIMELINE_DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+async def read_model_equals_rebuild(url: str) -> bool:
+    store = open_store(url, null_pool=True)
+    try:
+        before = await timeline.dump(store.engine)
+        await timeline.rebuild(store)
+        return before == await timeline.dump(store.engine)
+    finally:
+        await store.engine.dispose()
+
+
+async def stored_fact_ids(url: str) -> set[str]:
+    store = open_store(url, null_pool=True)
+    try:
+        return {r.stream_id.removeprefix("fact-") for r in await store.read_all(0, 1_000_000)}
+    finally:
+        await store.engine.dispose()
+
+
+def assert_consistent(url: str) -> None:
+    verified = timeline_cli("verify", url=url)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert asyncio.run(read_model_equals_rebuild(url))
+
+
+# --- kill -9 in the middle of a bulk seed -----------------------------------------------
+
+
+def _appending(url: str) -> bool:
+    """Whether a seed's transaction is writing to the log now."""
+    if url.startswith("sqlite"):
+        wal = Path(url.removeprefix("sqlite:///") + "-wal")
+        return wal.exists() and wal.stat().st_size > 1_000_000
+    with psycopg.connect(url, autocommit=True) as conn:
+        held = conn.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'events' AND l.mode = 'ExclusiveLock' AND l.granted"
+        ).fetchone()
+    return bool(held and held[0])
+
+
+def test_kill_9_during_a_bulk_seed_stores_all_of_a_file_or_none(database_url: str, tmp_path: Path):
+    big = tmp_path / "big.jsonl"
+    bench_seed.write_facts(big, SEED_FACTS)
+    env = {**os.environ, "TIMELINE_DATABASE_URL": database_url}
+    seeding = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "seed", str(big)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not _appending(database_url):  # kill it in the middle of its transaction
+        assert seeding.poll() is None, "the seed finished before it could be killed"
+        assert time.monotonic() < deadline, "the seed never started appending"
+        time.sleep(0.02)
+    time.sleep(random.uniform(0.0, 0.3))
+    seeding.send_signal(signal.SIGKILL)
+    seeding.wait(timeout=10)
+
+    # One file is one transaction: none of it (all of it only if the kill came between the
+    # commit and the exit).
+    assert len(asyncio.run(stored_fact_ids(database_url))) in (0, SEED_FACTS)
+    assert_consistent(database_url)
+    again = timeline_cli("seed", url=database_url)  # the store takes writes again
+    assert again.returncode == 0, again.stderr
+    assert len(asyncio.run(stored_fact_ids(database_url))) in (15, SEED_FACTS + 15)
+    assert_consistent(database_url)
+
+
+# --- kill -9 in the middle of a burst of concurrent API writes ----------------------------
+
+
+def test_kill_9_during_concurrent_writes_loses_no_acknowledged_write(
+    database_url: str, tmp_path: Path
+):
+    store = open_store(database_url, null_pool=True)
+    token = asyncio.run(create_token(store.engine, "burst"))
+    asyncio.run(store.engine.dispose())
+    service = Service(database_url, tmp_path / "server.log").start()
+    acknowledged: set[str] = set()
+    attempted: set[str] = set()
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(n: int) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=service.base, timeout=10) as client:
+            for i in range(100_000):
+                if stop.is_set():
+                    return
+                fact_id = f"burst-{n}-{i}"
+                with lock:
+                    attempted.add(fact_id)
+                try:
+                    response = client.post(
+                        "/api/v1/facts", json=fact_data(fact_id), headers=headers
+                    )
+                except httpx.HTTPError:
+                    return  # the server died under us
+                if response.status_code == 201:
+                    with lock:
+                        acknowledged.add(fact_id)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(random.uniform(1.5, 3.0))
+        service.kill()
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        stop.set()
+        service.stop()
+    assert len(acknowledged) > 10, "too few writes before the kill to prove anything"
+
+    stored = asyncio.run(stored_fact_ids(database_url))
+    assert acknowledged <= stored, f"lost acknowledged writes: {sorted(acknowledged - stored)[:5]}"
+    assert stored - {f for f in stored if f.startswith("burst-")} == set()
+    assert stored <= attempted
+    assert_consistent(database_url)
+
+    restarted = Service(database_url, tmp_path / "server.log").start()
+    try:
+        with httpx.Client(base_url=restarted.base, timeout=10) as client:
+            for fact_id in sorted(stored)[:50]:
+                fact = client.get(f"/api/v1/facts/{fact_id}").json()
+                assert fact["title"] == "Test summit" and fact["version"] == 1
+    finally:
+        restarted.stop()
+
+
+# --- PostgreSQL restarted under a running service -----------------------------------------
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of the test's own, so restarting it disturbs nobody else."""
+
+    def __init__(self) -> None:
+        assert PG_BIN is not None, "PostgreSQL server binaries not found"
+        self.dir = Path(tempfile.mkdtemp(prefix="timeline-pg-"))
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self._as_postgres(
+            PG_BIN / "initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres"
+        )
+
+    def _as_postgres(self, *command: object) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *map(str, command)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self) -> None:
+        self._as_postgres(
+            PG_BIN / "pg_ctl", "-D", self.dir / "data", "-l", self.dir / "log", "-w",
+            "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.dir / "data", "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivateCluster]:
+    if os.geteuid() != 0 or PG_BIN is None:
+        if os.environ.get("TIMELINE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("the PostgreSQL restart test needs root and the server binaries")
+        pytest.skip("needs root and PostgreSQL server binaries to run a private cluster")
+    cluster = PrivateCluster()
+    cluster.start()
+    yield cluster
+    cluster.remove()
+
+
+def test_postgres_restart_gets_quick_503s_then_the_service_reconnects(
+    private_postgres: PrivateCluster, tmp_path: Path
+):
+    url = private_postgres.url
+    assert timeline_cli("db", "upgrade", url=url).returncode == 0
+    assert timeline_cli("seed", url=url).returncode == 0
+    engine = create_engine(url, null_pool=True)
+    token = asyncio.run(create_token(engine, "editor"))
+    asyncio.run(engine.dispose())
+    headers = {"Authorization": f"Bearer {token}"}
+    service = Service(url, tmp_path / "server.log").start()
+    try:
+        with httpx.Client(base_url=service.base, timeout=15) as client:
+            assert client.get("/api/v1/timeline").status_code == 200
+            private_postgres.stop()
+            # During the outage: a problem at once, not a hang (the client gives up at 15 s).
+            for path in (
+                "/api/v1/timeline",
+                "/calendar.ics",
+                "/api/v1/facts/first-central-asia-eu-summit-2025",
+            ):
+                response = client.get(path)
+                assert response.status_code == 503, (path, response.text)
+                assert response.headers["content-type"].startswith("application/problem+json")
+            refused = client.post("/api/v1/facts", json=fact_data("during-outage"), headers=headers)
+            assert refused.status_code == 503, refused.text
+            health = client.get("/health")
+            assert health.status_code == 200 and health.json()["database"] == "unreachable"
+
+            private_postgres.start()
+            deadline = time.monotonic() + 30
+            while client.get("/api/v1/timeline").status_code != 200:
+                assert time.monotonic() < deadline, "the service did not reconnect"
+                time.sleep(0.2)
+            created = client.post("/api/v1/facts", json=fact_data("after-outage"), headers=headers)
+            assert created.status_code == 201, created.text
+            assert client.get("/api/v1/facts/during-outage").status_code == 404
+            assert client.get("/health").json()["status"] == "ok"
+    finally:
+        service.stop()
+    assert_consistent(url)
