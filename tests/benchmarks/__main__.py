@@ -15,6 +15,7 @@ MODULES = [
     "bench_seed",
     "bench_api",
     "bench_feeds",
+    "bench_load",
 ]
 
 
