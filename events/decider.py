@@ -154,6 +154,9 @@ def _decide_change(change: ChangeFact, fact: Fact) -> list[Event]:
     if change.status is not UNSET and change.status != fact.status:
         validate_status(change.status)
         events.append(FactStatusChanged(status=change.status))
+    elif change.status is UNSET and fact.status == "elapsed" and events:
+        # A new date for a plan whose date had passed is news: the plan stands again.
+        events.append(FactStatusChanged(status="planned"))
     if revised:
         events.insert(0, FactRevised(**revised))  # type: ignore[arg-type]
     return events

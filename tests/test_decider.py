@@ -59,6 +59,21 @@ def test_a_new_status_is_a_status_change():
     assert events == [FactStatusChanged(status="cancelled")]
 
 
+def test_a_new_date_for_an_elapsed_plan_makes_it_planned_again():
+    elapsed = given(FactRecorded(fact=FACT), FactStatusChanged(status="elapsed"))
+    events = decide(ChangeFact(date=DateInput("2031-04-05")), elapsed)
+    assert events == [
+        FactRescheduled(date=DateInput("2031-04-05")),
+        FactStatusChanged(status="planned"),
+    ]
+    # unless the editor says which status it has now
+    events = decide(ChangeFact(date=DateInput("2025-04-05"), status="held"), elapsed)
+    assert events == [FactRescheduled(date=DateInput("2025-04-05")), FactStatusChanged("held")]
+    # and a change of text alone leaves it elapsed
+    summary = decide(ChangeFact(summary={"en": "No news."}), elapsed)
+    assert not any(isinstance(e, FactStatusChanged) for e in summary)
+
+
 def test_new_text_is_a_revision_of_only_the_languages_that_changed():
     state = given(FactRecorded(fact=FACT))
     events = decide(ChangeFact(title={"en": "Renamed", "ru": FACT.title["ru"]}), state)
