@@ -13,30 +13,37 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from events.store import Clock, EventStore, utc_now
-from service import api, feeds
+from service import api, embed, feeds, jobs_api
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
 from service.headers import security_headers_middleware
 from service.openapi import document_errors
 from service.problems import handle_exception
+from service.scheduler import start_scheduler
 from service.settings import Settings
 from service.wiring import open_store
 
 
-class Health(msgspec.Struct):
+class Health(msgspec.Struct, omit_defaults=True):
     status: str
     database: str
     last_position: int | None
+    # Whether this process runs the scheduled jobs (absent when its scheduler is off).
+    runner: bool | None = None
+    audit: jobs_api.AuditStatus | None = None  # the last finished audit (absent before one)
 
 
-@get("/health", summary="Service health: database reachable and the log's last position")
+@get("/health", summary="Service health: database reachable, the log's last position, audit")
 async def health(state: State) -> Health:
     store: EventStore = state.store
+    runner = jobs_api.runner_or_none(state)
     try:
         position = await store.head()
+        audit = await jobs_api.audit_status(store.engine)
     except Exception:  # the database is down or unreachable: say so, don't fail
-        return Health(status="degraded", database="unreachable", last_position=None)
-    return Health(status="ok", database="reachable", last_position=position)
+        return Health(status="degraded", database="unreachable", last_position=None, runner=runner)
+    status = "ok" if audit is None or audit.ok else "degraded"
+    return Health(status, "reachable", position, runner=runner, audit=audit)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
@@ -44,13 +51,17 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         store = open_store(settings.database_url, null_pool=settings.db_null_pool, clock=clock)
         app.state.store = store
+        scheduler = await start_scheduler(store, settings, clock) if settings.scheduler else None
+        app.state.scheduler = scheduler
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             await store.engine.dispose()
 
     app = Litestar(
-        route_handlers=[health, *api.ROUTES, *feeds.ROUTES],
+        route_handlers=[health, *api.ROUTES, *feeds.ROUTES, *jobs_api.ROUTES, *embed.ROUTES],
         lifespan=[lifespan],
         state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
         middleware=[security_headers_middleware, conditional_middleware],

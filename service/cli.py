@@ -12,11 +12,14 @@ from typing import TypeVar
 
 import click
 
-from events.store import EventStore
+from events.store import EventStore, utc_now
 from events.transfer import TransferError, export_file, import_file
 from projections import calendar, timeline
 from seeds import loader
 from service import auth, migrate
+from service.election import process_name
+from service.job_runs import OK, JobRun
+from service.jobs import JOBS, Context, run_job
 from service.settings import Settings
 from service.wiring import open_store
 
@@ -189,6 +192,27 @@ def token_create(name: str) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(secret)
     click.echo(f"(token for {name!r}: store it now; only its hash is kept)", err=True)
+
+
+@main.group()
+def jobs() -> None:
+    """Scheduled jobs (elapse, audit, backup), which the service runs by itself."""
+
+
+@jobs.command("run")
+@click.argument("name", type=click.Choice(list(JOBS)))
+def jobs_run(name: str) -> None:
+    """Run the job NAME once, now, whatever process runs the schedule."""
+    settings = Settings.from_env()
+
+    async def work(store: EventStore) -> JobRun:
+        ctx = Context(store=store, settings=settings, clock=utc_now)
+        return await run_job(ctx, name, ran_by=f"cli {process_name()}")
+
+    run = run_with_store(work)
+    click.echo(f"{name}: {run.outcome}: {run.detail}")
+    if run.outcome != OK:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

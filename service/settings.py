@@ -20,7 +20,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # NullPool: a fresh connection per use (tests whose client runs the app on another loop).
     db_null_pool: bool = False
     max_body_bytes: int = 1_000_000
-    scheduler: bool = True
+    # Scheduled jobs (service/scheduler.py). On for the service as configured from the
+    # environment (TIMELINE_SCHEDULER=off turns it off); off for apps made in code, such
+    # as tests, unless they ask for it.
+    scheduler: bool = False
+    scheduler_retry_seconds: float = 15.0  # how often a standby process tries to take over
+    scheduler_lock_file: str = ""  # SQLite only; default: DATABASE.scheduler.lock beside it
     backup_dir: str = "backups"
     backup_keep: int = 7
 
@@ -35,6 +40,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raw = env.get(f"TIMELINE_{field.name.upper()}")
             if raw is not None:
                 values[field.name] = raw
+        values.setdefault("scheduler", True)
         values.update(overrides)
         # strict=False lets "8000" become an int and "false" a bool.
         values = {k: _bool_word(v) for k, v in values.items()}

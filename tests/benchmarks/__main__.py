@@ -16,6 +16,7 @@ MODULES = [
     "bench_api",
     "bench_feeds",
     "bench_load",
+    "bench_widget",
 ]
 
 

@@ -1,0 +1,162 @@
+"""Timeline items as TimelineJS3 JSON, so existing TimelineJS embeds can read this service.
+
+TimelineJS dates are a year with an optional month and day: a date keeps its precision by
+leaving out what it does not know (March 2018 has no day, 2027 no month). What TimelineJS
+cannot express — seasons, "by", "until", "or later", "from", approximate or uncertain
+dates — it shows as `display_date`, our own label. TimelineJS renders `headline` and
+`text` as HTML, so every piece of fact text is escaped here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from html import escape
+
+import msgspec
+
+from projections.items import Item
+
+# EDTF season code -> (first month, months it lasts); winter runs into the next year.
+_SEASON_START = {21: 3, 22: 6, 23: 9, 24: 12}
+_TOKEN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+_PLAIN_PRECISIONS = frozenset({"day", "month", "year"})
+
+STATUS_WORDS = {
+    "en": {
+        "held": "Held",
+        "planned": "Planned",
+        "proposed": "Proposed",
+        "postponed": "Postponed",
+        "cancelled": "Cancelled",
+        "elapsed": "Date passed, outcome unknown",
+    },
+    "ru": {
+        "held": "Состоялось",
+        "planned": "Запланировано",
+        "proposed": "Предложено",
+        "postponed": "Отложено",
+        "cancelled": "Отменено",
+        "elapsed": "Дата прошла, итог неизвестен",
+    },
+}
+WORDS = {
+    "en": {"participants": "Participants", "sources": "Sources", "calendar": "Add to calendar"},
+    "ru": {"participants": "Участники", "sources": "Источники", "calendar": "Добавить в календарь"},
+}
+
+
+class TLDate(msgspec.Struct, omit_defaults=True):
+    year: int
+    month: int | None = None
+    day: int | None = None
+    display_date: str | None = None
+
+
+class TLText(msgspec.Struct):
+    headline: str
+    text: str
+
+
+class TLEvent(msgspec.Struct, omit_defaults=True):
+    unique_id: str
+    start_date: TLDate
+    text: TLText
+    end_date: TLDate | None = None
+    display_date: str | None = None
+
+
+class TLTimeline(msgspec.Struct):
+    events: list[TLEvent]
+    scale: str = "human"
+
+
+def _date(token: str, *, last: bool = False) -> TLDate:
+    """One EDTF single date (no qualifier) as a TimelineJS date of the same precision.
+
+    A season has no TimelineJS form: it becomes its first month (`last`: its last month).
+    """
+    match = _TOKEN.fullmatch(token)
+    if match is None:
+        raise ValueError(f"not a single EDTF date: {token!r}")
+    year, month, day = int(match[1]), match[2], match[3]
+    if month is None:
+        return TLDate(year=year)
+    unit = int(month)
+    if unit in _SEASON_START:
+        first = _SEASON_START[unit]
+        if not last:
+            return TLDate(year=year, month=first)
+        extra_year, end_month = divmod(first + 1, 12)
+        return TLDate(year=year + extra_year, month=end_month + 1)
+    return TLDate(year=year, month=unit, day=int(day) if day else None)
+
+
+def _is_season(token: str) -> bool:
+    match = _TOKEN.fullmatch(token)
+    return bool(match and match[2] and int(match[2]) in _SEASON_START)
+
+
+def dates(edtf: str, label: str) -> tuple[TLDate, TLDate | None, str | None]:
+    """Start date, end date and display_date for one fact's EDTF date and label."""
+    text = edtf.strip()
+    if text.startswith("[..") and text.endswith("]"):  # by X: shown at X
+        return _date(text[3:-1]), None, label
+    if text.startswith("[") and text.endswith("..]"):  # X or later
+        return _date(text[1:-3]), None, label
+    if "/" in text:
+        first, _, last = text.partition("/")
+        if first in ("", ".."):  # until X: no known start, shown at X
+            return _date(last), None, label
+        if last in ("", ".."):  # from X, open end
+            return _date(first), None, label
+        start, end = _date(first), _date(last, last=True)
+        shown = label if _is_season(first) or _is_season(last) else None
+        return start, end, shown
+    token = text.rstrip("~?%")
+    qualified = token != text
+    start = _date(token)
+    if _is_season(token):
+        end = _date(token, last=True)
+        start = msgspec.structs.replace(start, display_date=label)
+        return start, end, label
+    return start, None, label if qualified else None
+
+
+def _html(item: Item, lang: str) -> str:
+    words, statuses = WORDS.get(lang, WORDS["en"]), STATUS_WORDS.get(lang, STATUS_WORDS["en"])
+    status = escape(statuses.get(item.status, item.status))
+    where = f" · {escape(item.place.name)}" if item.place else ""
+    parts = [f"<p><strong>{status}</strong>{where}</p>"]
+    if item.summary:
+        parts.append(f"<p>{escape(item.summary)}</p>")
+    if item.participants:
+        parts.append(f"<p>{words['participants']}: {escape(', '.join(item.participants))}</p>")
+    if item.sources:
+        cited = []
+        for source in item.sources:
+            title = escape(source.title)
+            if source.url:
+                title = f'<a href="{escape(source.url)}">{title}</a>'
+            detail = ", ".join(str(x) for x in (source.date, source.locator) if x)
+            cited.append(f"<li>{title} ({escape(detail)})</li>")
+        parts.append(f"<p>{words['sources']}:</p><ul>{''.join(cited)}</ul>")
+    if item.date.start and item.date.end:  # calendars have no event for an open-ended period
+        parts.append(f'<p><a href="{escape(item.links.ics)}">{words["calendar"]}</a></p>')
+    return "".join(parts)
+
+
+def event(item: Item, lang: str) -> TLEvent:
+    start, end, display = dates(item.date.edtf, item.date.label)
+    return TLEvent(
+        unique_id=item.id,
+        start_date=start,
+        end_date=end,
+        display_date=display,
+        text=TLText(headline=escape(item.title), text=_html(item, lang)),
+    )
+
+
+def timelinejs(items: Sequence[Item], lang: str) -> TLTimeline:
+    """The TimelineJS3 document for these items, in their order."""
+    return TLTimeline(events=[event(item, lang) for item in items])

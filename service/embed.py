@@ -1,0 +1,457 @@
+"""The embeddable timeline: its script, a page to frame, oEmbed, and TimelineJS JSON.
+
+Handlers stay thin: `embed_filters` checks an embed page's query, `embed_page` renders the
+page, `oembed_for` answers an oEmbed request and `projections.timelinejs` converts facts.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import gzip
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from html import escape
+from pathlib import Path
+from string import Template
+from typing import Annotated
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import msgspec
+from litestar import MediaType, Request, Response, get
+from litestar.datastructures import State
+from litestar.params import Parameter, QueryParameter
+
+from events.facts import COUNTRIES, KINDS, ORGANISATIONS, STATUSES, TAG
+from projections import timelinejs
+from projections.items import Item, feed_url
+from service import api
+from service.conditional import etag_matches
+from service.problems import Problem
+
+WIDGET_DIR = Path(__file__).resolve().parent / "widget"
+THEMES = ("auto", "light", "dark")
+MAX_VALUES = api.MAX_REPEAT
+EMBED_SIZE = (800, 480)  # the iframe's size before a consumer's maxwidth / maxheight
+TIMELINEJS_MAX_FACTS = 5000  # one TimelineJS document; more would not be readable anyway
+PAGE = 1000
+
+SCRIPT_CACHE = "public, max-age=600, stale-while-revalidate=86400"
+PAGE_CACHE = "public, max-age=300"
+OEMBED_CACHE_SECONDS = 3600
+
+TITLES = {"en": "Timeline", "ru": "Хронология"}
+FEED_LABELS = {"en": "Subscribe to the calendar feed", "ru": "Подписаться на календарь"}
+
+
+# --- static assets ------------------------------------------------------------------------
+
+
+class Asset(msgspec.Struct, frozen=True):
+    """A file served as is, with its gzipped form and an ETag for each."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+    @classmethod
+    def read(cls, name: str) -> Asset:
+        body = (WIDGET_DIR / name).read_bytes()
+        digest = hashlib.sha256(body).hexdigest()[:20]
+        return cls(body=body, gzipped=gzip.compress(body, 9, mtime=0), etag=f'"{digest}"')
+
+
+WIDGET = Asset.read("widget.js")
+PAGE_TEMPLATE = Template((WIDGET_DIR / "embed.html").read_text(encoding="utf-8"))
+
+
+def _inline_style_hash(template: str) -> str:
+    """The CSP hash of the page's one inline <style>, so no 'unsafe-inline' is needed."""
+    match = re.search(r"<style>(.*?)</style>", template, re.S)
+    assert match is not None, "embed.html has an inline <style>"
+    digest = hashlib.sha256(match[1].encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+# The page loads only its own script and API; any site may frame it.
+EMBED_CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "connect-src 'self'",
+        f"style-src {_inline_style_hash(PAGE_TEMPLATE.template)}",
+        "img-src data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors *",
+    ]
+)
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether Accept-Encoding takes gzip: named or `*`, without `q=0`."""
+    for part in (accept_encoding or "").split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            params = params.strip()
+            return not params.startswith("q=") or _q(params[2:]) > 0
+    return False
+
+
+def _q(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return 0.0
+
+
+def cached(
+    request: Request,
+    body: bytes,
+    *,
+    media_type: str,
+    etag: str,
+    headers: dict[str, str],
+    gzipped: bytes | None = None,
+) -> Response[bytes]:
+    """A 200 (gzipped when the client takes it and a gzipped form exists), or a 304."""
+    use_gzip = gzipped is not None and accepts_gzip(request.headers.get("accept-encoding"))
+    if use_gzip:
+        etag = etag[:-1] + '-gz"'
+    headers = {"ETag": etag, "X-Content-Type-Options": "nosniff", **headers}
+    if gzipped is not None:
+        headers["Vary"] = ", ".join(filter(None, [headers.get("Vary"), "Accept-Encoding"]))
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(b"", status_code=304, headers=headers, media_type=media_type)
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
+    return Response(gzipped if use_gzip else body, headers=headers, media_type=media_type)
+
+
+# --- the embed page's filters -------------------------------------------------------------
+
+
+class EmbedFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """What an embed page shows: the widget's filters, in a canonical order."""
+
+    lang: str
+    countries: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    kind: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    theme: str = "auto"
+
+    def query(self) -> str:
+        pairs: list[tuple[str, str]] = [("lang", self.lang)]
+        pairs += [("country", c) for c in self.countries]
+        pairs += [("tag", t) for t in self.tags]
+        pairs += [("status", s) for s in self.statuses]
+        for name, value in (("kind", self.kind), ("from", self.start), ("to", self.end)):
+            if value is not None:
+                pairs.append((name, str(value)))
+        if self.theme != "auto":
+            pairs.append(("theme", self.theme))
+        return urlencode(pairs)
+
+    def widget_attributes(self) -> dict[str, str]:
+        attributes = {
+            "lang": self.lang,
+            "country": ",".join(self.countries),
+            "tag": ",".join(self.tags),
+            "status": ",".join(self.statuses),
+            "kind": self.kind or "",
+            "from": str(self.start or ""),
+            "to": str(self.end or ""),
+            "theme": self.theme if self.theme != "auto" else "",
+        }
+        return {name: value for name, value in attributes.items() if value}
+
+    def title(self) -> str:
+        scope = [*self.countries, *self.tags]
+        return TITLES[self.lang] + (f": {', '.join(scope)}" if scope else "")
+
+
+def _one(query: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = query.get(name) or []
+    if len(values) > 1:
+        raise Problem(400, f"give {name} at most once")
+    return values[0] if values else None
+
+
+def _many(
+    query: Mapping[str, Sequence[str]], name: str, valid: frozenset[str] | re.Pattern[str]
+) -> tuple[str, ...]:
+    # repeated (country=KZ&country=UZ) or comma-separated (country=KZ,UZ), as the widget takes
+    values = [v.strip() for raw in query.get(name) or [] for v in raw.split(",") if v.strip()]
+    if len(values) > MAX_VALUES:
+        raise Problem(400, f"at most {MAX_VALUES} values of {name}")
+    for value in values:
+        ok = value in valid if isinstance(valid, frozenset) else valid.match(value)
+        if not ok:
+            raise Problem(400, f"{name}: {value[:60]!r} is not a known value")
+    return tuple(dict.fromkeys(values))
+
+
+def _date(query: Mapping[str, Sequence[str]], name: str) -> dt.date | None:
+    value = _one(query, name)
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Problem(400, f"{name} must be an ISO date such as 2025-01-31") from None
+
+
+def embed_filters(
+    query: Mapping[str, Sequence[str]], accept_language: str | None = None
+) -> EmbedFilters:
+    """Check an embed page's query (unknown parameters are ignored); Problem(400) if bad."""
+    kind = _one(query, "kind")
+    if kind is not None and kind not in KINDS:
+        raise Problem(400, f"kind: {kind[:60]!r} is not a known value")
+    theme = _one(query, "theme") or "auto"
+    if theme not in THEMES:
+        raise Problem(400, f"theme must be one of {', '.join(THEMES)}")
+    start, end = _date(query, "from"), _date(query, "to")
+    if start and end and end < start:
+        raise Problem(400, "`to` is before `from`")
+    return EmbedFilters(
+        lang=api.choose_lang(_one(query, "lang"), accept_language),
+        countries=_many(query, "country", COUNTRIES | ORGANISATIONS),
+        tags=_many(query, "tag", TAG),
+        statuses=_many(query, "status", STATUSES),
+        kind=kind,
+        start=start,
+        end=end,
+        theme=theme,
+    )
+
+
+def embed_url(base_url: str, filters: EmbedFilters) -> str:
+    return f"{base_url}/embed?{filters.query()}"
+
+
+def oembed_url(base_url: str, page_url: str) -> str:
+    return f"{base_url}/oembed?" + urlencode({"url": page_url, "format": "json"})
+
+
+def embed_page(base_url: str, filters: EmbedFilters) -> str:
+    """The standalone page: every value from the query is HTML-escaped."""
+    attributes = "".join(
+        f' {name}="{escape(value, quote=True)}"'
+        for name, value in filters.widget_attributes().items()
+    )
+    page_url = embed_url(base_url, filters)
+    feed = feed_url(
+        base_url,
+        country=list(filters.countries),
+        tag=list(filters.tags),
+        status=list(filters.statuses),
+        kind=filters.kind or "",
+        lang=filters.lang,
+    )
+    return PAGE_TEMPLATE.substitute(
+        lang=escape(filters.lang),
+        title=escape(filters.title()),
+        embed_url=escape(page_url),
+        oembed_url=escape(oembed_url(base_url, page_url)),
+        attributes=attributes,
+        feed_url=escape(feed),
+        feed_label=escape(FEED_LABELS[filters.lang]),
+    )
+
+
+# --- oEmbed -------------------------------------------------------------------------------
+
+
+class OEmbed(msgspec.Struct):
+    """An oEmbed 1.0 `rich` response."""
+
+    version: str
+    type: str
+    title: str
+    provider_name: str
+    provider_url: str
+    html: str
+    width: int
+    height: int
+    cache_age: int
+
+
+def embedded_filters(url: str, base_url: str) -> EmbedFilters | None:
+    """The filters of an embed page URL of this service; None for any other URL."""
+    try:
+        target, base = urlsplit(url), urlsplit(base_url)
+    except ValueError:
+        return None
+    if target.scheme not in ("http", "https") or target.netloc.lower() != base.netloc.lower():
+        return None
+    if target.path.rstrip("/") != base.path.rstrip("/") + "/embed":
+        return None
+    try:
+        return embed_filters(parse_qs(target.query))
+    except Problem:
+        return None
+
+
+def oembed_for(
+    filters: EmbedFilters, base_url: str, maxwidth: int | None, maxheight: int | None
+) -> OEmbed:
+    width = min(EMBED_SIZE[0], maxwidth or EMBED_SIZE[0])
+    height = min(EMBED_SIZE[1], maxheight or EMBED_SIZE[1])
+    title = filters.title()
+    frame = (
+        f'<iframe src="{escape(embed_url(base_url, filters))}" width="{width}" '
+        f'height="{height}" title="{escape(title)}" frameborder="0" loading="lazy" '
+        f'style="border:0;max-width:100%"></iframe>'
+    )
+    return OEmbed(
+        version="1.0",
+        type="rich",
+        title=title,
+        provider_name="Timeline service",
+        provider_url=f"{base_url}/",
+        html=frame,
+        width=width,
+        height=height,
+        cache_age=OEMBED_CACHE_SECONDS,
+    )
+
+
+# --- handlers -----------------------------------------------------------------------------
+
+
+@get("/widget.js", media_type="text/javascript", summary="The <event-timeline> widget")
+async def widget_script(request: Request) -> Response[bytes]:
+    return cached(
+        request,
+        WIDGET.body,
+        gzipped=WIDGET.gzipped,
+        media_type="text/javascript",  # Litestar adds "; charset=utf-8" to text/*
+        etag=WIDGET.etag,
+        headers={"Cache-Control": SCRIPT_CACHE, "Cross-Origin-Resource-Policy": "cross-origin"},
+    )
+
+
+@get(
+    "/embed",
+    media_type=MediaType.HTML,
+    summary="A page showing the widget, to put in an iframe on any site",
+    description=(
+        "Takes the widget's filters: `lang`, `country`, `tag`, `status` (repeated or "
+        "comma-separated), `kind`, `from`, `to` and `theme` (auto, light, dark)."
+    ),
+)
+async def embed(request: Request, state: State) -> Response[bytes]:
+    query = {name: request.query_params.getall(name) for name in request.query_params}
+    filters = embed_filters(query, request.headers.get("accept-language"))
+    body = embed_page(api.base_url(state), filters).encode()
+    return cached(
+        request,
+        body,
+        media_type="text/html",
+        etag=f'"{hashlib.sha256(body).hexdigest()[:20]}"',
+        headers={
+            "Cache-Control": PAGE_CACHE,
+            "Vary": "Accept-Language",
+            "Content-Security-Policy": EMBED_CSP,
+            "Referrer-Policy": "strict-origin-when-cross-origin",
+        },
+    )
+
+
+@get(
+    "/oembed",
+    summary="oEmbed 1.0 for embed page URLs",
+    description=(
+        "An oEmbed `rich` response whose `html` is an iframe of the embed page, no larger "
+        "than `maxwidth` × `maxheight`. Only `format=json` (the default) is answered; any "
+        "other format gets 501, as oEmbed 1.0 asks."
+    ),
+)
+async def oembed(
+    request: Request,
+    state: State,
+    url: Annotated[str, Parameter(max_length=4000, description="an /embed URL")],
+    maxwidth: Annotated[int | None, Parameter(ge=1, le=100_000)] = None,
+    maxheight: Annotated[int | None, Parameter(ge=1, le=100_000)] = None,
+) -> Response[OEmbed]:
+    # `format` is read here rather than declared: its 501 is oEmbed's rule, not an error
+    # for schema-driven clients to provoke with generated values.
+    requested = request.query_params.get("format", "json")
+    if requested != "json":
+        raise Problem(501, f"format {requested[:20]!r} is not supported; use format=json")
+    base = api.base_url(state)
+    filters = embedded_filters(url, base)
+    if filters is None:
+        raise Problem(404, f"not an embed page of this service; embed URLs look like {base}/embed")
+    return Response(
+        oembed_for(filters, base, maxwidth, maxheight),
+        headers={"Cache-Control": f"public, max-age={OEMBED_CACHE_SECONDS}"},
+    )
+
+
+@get(
+    "/api/v1/timeline.timelinejs.json",
+    opt=api.READ,
+    summary="The timeline as TimelineJS3 JSON",
+    description=(
+        "The facts of `/api/v1/timeline` with the same filters, in TimelineJS3's format: "
+        "dates keep their precision (no month or day where unknown) and seasons, 'by', "
+        "'until' and qualified dates carry their label as `display_date`."
+    ),
+)
+async def get_timelinejs(
+    request: Request,
+    state: State,
+    from_: Annotated[dt.date | None, QueryParameter(name="from", description="ISO date")] = None,
+    to: Annotated[dt.date | None, Parameter(description="ISO date")] = None,
+    country: list[str] | None = None,
+    tag: list[str] | None = None,
+    status: list[str] | None = None,
+    kind: str | None = None,
+    q: Annotated[str | None, Parameter(max_length=200)] = None,
+    lang: Annotated[str | None, Parameter(description="en or ru")] = None,
+    as_of: Annotated[str | None, Parameter(description="RFC 3339 instant")] = None,
+) -> timelinejs.TLTimeline:
+    filters = {
+        "from_": from_,
+        "to": to,
+        "country": country,
+        "tag": tag,
+        "status": status,
+        "kind": kind,
+        "q": q,
+        "lang": lang,
+        "as_of": as_of,
+    }
+    items = await _timeline_items(request, state, filters)
+    return timelinejs.timelinejs(
+        items, api.choose_lang(lang, request.headers.get("accept-language"))
+    )
+
+
+async def _timeline_items(request: Request, state: State, filters: dict) -> list[Item]:
+    """Every page of the timeline API's answer for these filters (checked by it, too)."""
+    items: list[Item] = []
+    cursor = None
+    while True:
+        page = await api.get_timeline.fn(
+            request=request, state=state, limit=PAGE, cursor=cursor, **filters
+        )
+        items.extend(page.items)
+        if len(items) > TIMELINEJS_MAX_FACTS:
+            raise Problem(
+                400,
+                f"more than {TIMELINEJS_MAX_FACTS} facts match; narrow the filters "
+                "(from, to, country, tag, status, kind)",
+            )
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
+
+
+ROUTES = [widget_script, embed, oembed, get_timelinejs]

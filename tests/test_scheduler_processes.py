@@ -1,0 +1,128 @@
+"""Two service processes on one database, as with --workers or several machines: exactly
+one runs the scheduled jobs, and when it is killed the other takes over."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from events.decider import RecordFact
+from events.handler import handle
+from service.wiring import open_store
+from tests.factories import make_fact
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, url: str, backups: Path, log: Path) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "TIMELINE_DATABASE_URL": url,
+            "TIMELINE_PORT": str(self.port),
+            "TIMELINE_SCHEDULER": "on",
+            "TIMELINE_SCHEDULER_RETRY_SECONDS": "0.2",
+            "TIMELINE_BACKUP_DIR": str(backups),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("wb"),
+        )
+        self.log = log
+
+    def get(self, path: str) -> Any:
+        return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=5).json()
+
+    def jobs(self) -> dict[str, Any]:
+        return self.get("/api/v1/jobs")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=15)
+
+
+def eventually(check: Callable[[], bool], what: str, within: float = 60) -> None:
+    """Wait for something the processes do in their own time (not a timing test)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass  # not listening yet
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.1)
+
+
+def elapse_ran_by(server: Server) -> str | None:
+    run = server.jobs()["jobs"][0]
+    assert run["name"] == "elapse"
+    return run["last_run"]["ran_by"] if run["last_run"] else None
+
+
+@pytest.fixture
+def two_servers(database_url: str, tmp_path: Path) -> Iterator[list[Server]]:
+    async def overdue_plan() -> None:
+        store = open_store(database_url, null_pool=True)
+        fact = make_fact("overdue-plan", status="planned", date={"edtf": "2020-05"})
+        await handle(store, "overdue-plan", RecordFact(fact), actor="editor")
+        await store.engine.dispose()
+
+    asyncio.run(overdue_plan())
+    servers = [
+        Server(database_url, tmp_path / "backups", tmp_path / f"server-{i}.log") for i in range(2)
+    ]
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_one_of_two_processes_runs_the_jobs_and_the_other_takes_over_when_it_dies(
+    two_servers: list[Server],
+):
+    a, b = two_servers
+    eventually(lambda: all(s.get("/health")["status"] == "ok" for s in (a, b)), "both serve")
+    eventually(lambda: a.jobs()["runner"] or b.jobs()["runner"], "a runner is elected")
+    runner, standby = (a, b) if a.jobs()["runner"] else (b, a)
+    eventually(lambda: elapse_ran_by(runner) is not None, "the runner runs elapse")
+
+    assert standby.jobs()["runner"] is False and standby.jobs()["scheduler"] == "standby"
+    assert standby.get("/health")["runner"] is False
+    assert runner.get("/health")["runner"] is True
+    runner_name = runner.jobs()["process"]
+    assert elapse_ran_by(standby) == runner_name  # both read the same record
+    assert standby.get("/api/v1/facts/overdue-plan")["status"] == "elapsed"
+
+    runner.process.send_signal(signal.SIGKILL)  # no clean shutdown, no unlock
+    runner.process.wait(timeout=15)
+    eventually(lambda: standby.jobs()["runner"], "the standby takes over")
+    new_name = standby.jobs()["process"]
+    eventually(lambda: elapse_ran_by(standby) == new_name, "the new runner runs elapse")
+
+    history = standby.get("/api/v1/facts/overdue-plan/history")
+    assert [e["actor"] for e in history] == ["editor", "scheduler"]  # marked once, not twice
