@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
-    negative_data_rejection,
     not_a_server_error,
     response_schema_conformance,
 )
@@ -34,12 +33,9 @@ from service.wiring import open_store
 from tests.test_processes import ROOT, free_port, wait_healthy
 
 EXAMPLES = int(os.environ.get("TIMELINE_FUZZ_EXAMPLES", "25"))
-CHECKS = [
-    not_a_server_error,
-    response_schema_conformance,
-    content_type_conformance,
-    negative_data_rejection,
-]
+# Not `negative_data_rejection`: in a query string every value is text, so its "invalid"
+# values (tag=false for a string) are often valid ones, and it fails on them.
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
 class Served:
