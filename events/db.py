@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,9 @@ from sqlalchemy.pool import NullPool
 # BEGIN IMMEDIATE on SQLite, so two writers queue on the database lock up front instead
 # of failing with SQLITE_BUSY when a read transaction tries to become a write.
 WRITE = {"timeline_write": True}
+
+# The synchronous twin of each SQLite file engine (see `sqlite_twin`).
+_twins: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()
 
 
 def async_url(url: str) -> sa.URL:
@@ -29,35 +33,68 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, *, null_pool: bool = False, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, null_pool: bool = False, sqlite_synchronous: str = "NORMAL", **kwargs: Any
+) -> AsyncEngine:
+    """An engine for the URL. In WAL mode, SQLite's synchronous=NORMAL loses no committed
+    transaction on a process crash; only an OS crash or power cut can take back the last
+    commits (FULL syncs the WAL on every commit instead, which bounds appends by the disk's
+    flush rate). NORMAL is SQLite's own recommendation for WAL."""
+    if sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"unknown SQLite synchronous setting {sqlite_synchronous!r}")
     target = async_url(url)
     if null_pool:
         kwargs["poolclass"] = NullPool
     if target.get_backend_name() == "postgresql":
-        kwargs.setdefault("pool_pre_ping", True)
         engine = create_async_engine(target, **kwargs)
+        _configure_postgres(engine.sync_engine)
         return engine
     engine = create_async_engine(target, **kwargs)
-    _configure_sqlite(engine)
+    _configure_sqlite(engine.sync_engine, sqlite_synchronous)
+    if target.database not in (None, "", ":memory:"):
+        twin = sa.create_engine(target.set(drivername="sqlite+pysqlite"))
+        _configure_sqlite(twin, sqlite_synchronous)
+        _twins[engine.sync_engine] = twin
+        sa.event.listen(engine.sync_engine, "engine_disposed", lambda _: twin.dispose())
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @sa.event.listens_for(engine.sync_engine, "connect")
+def sqlite_twin(engine: AsyncEngine) -> sa.Engine | None:
+    """A synchronous (pysqlite) engine on the same SQLite file, with the same settings.
+
+    Through aiosqlite every statement is a hand-off to the driver's thread; the store runs
+    a whole append on this twin in one hand-off, and short reads with no hand-off at all.
+    None for in-memory databases and engines not made by `create_engine`.
+    """
+    return _twins.get(engine.sync_engine)
+
+
+def _configure_postgres(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # Instead of pool_pre_ping (three round trips per checkout with asyncpg): asyncpg
+        # already knows a connection whose socket the server closed, as a restart does, and
+        # raising DisconnectionError makes the pool replace it with a new one. A connection
+        # that died silently fails its first statement; the store's writes retry that once.
+        if dbapi_connection.driver_connection.is_closed():
+            raise sa.exc.DisconnectionError("the server closed the connection")
+
+
+def _configure_sqlite(engine: sa.Engine, synchronous: str) -> None:
+    @sa.event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN (see on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
-        # In WAL mode NORMAL loses no committed transaction on a process crash; only an
-        # OS crash or power cut can take back the last commits. That is SQLite's own
-        # recommendation for WAL and what makes single appends fast.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @sa.event.listens_for(engine.sync_engine, "begin")
+    @sa.event.listens_for(engine, "begin")
     def on_begin(conn: sa.Connection) -> None:
         immediate = conn.get_execution_options().get("timeline_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        cursor = conn.connection.cursor()  # DBAPI level: no statement machinery for a BEGIN
+        cursor.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        cursor.close()

@@ -4,26 +4,42 @@ Appends are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an EXCLUSIVE table 
 so positions are gapless and commit in order: a reader following positions can never
 skip an event that commits later with a lower position. Under that lock each event gets
 its position, its `recorded_at` and its hash over the previous event's hash.
+
+An append is a handful of SQL operations: lock; read the log's head and the streams'
+versions in one query; insert every event in one statement; project; commit. On SQLite
+the whole of it runs on a synchronous connection in one hand-off to the store's writer
+thread (SQLite serialises writers anyway); on PostgreSQL the store's own statements go to
+asyncpg directly, BEGIN and the lock sharing one round trip.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import hashlib
+import inspect
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
+import asyncpg
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events import model
-from events.db import WRITE, is_sqlite
+from events.db import WRITE, is_sqlite, sqlite_twin
 from events.tables import events as events_table
 
 GENESIS_HASH = "0" * 64
 ANY_VERSION = None  # expected_version that skips the check
 NO_STREAM = 0  # expected_version of a stream that must not exist yet
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ConcurrencyError(Exception):
@@ -59,7 +75,11 @@ class Append(msgspec.Struct, frozen=True):
     expected_version: int | None = ANY_VERSION
 
 
-Projector = Callable[[AsyncConnection, Sequence[RecordedEvent]], Awaitable[None]]
+# A projector applies appended events to a read model in the append's transaction. Plain
+# functions of a synchronous connection run inside the append's single hand-off on SQLite;
+# async ones (of an AsyncConnection) are still accepted, at the cost of that fast path.
+Projector = Callable[[sa.Connection, Sequence[RecordedEvent]], None]
+AsyncProjector = Callable[[AsyncConnection, Sequence[RecordedEvent]], Awaitable[None]]
 Clock = Callable[[], dt.datetime]
 
 
@@ -80,10 +100,16 @@ def parse_instant(text: str) -> dt.datetime:
 _content = msgspec.json.Encoder()
 
 
+def _hash(previous: str, fields: tuple[Any, ...]) -> str:
+    # fields: position, stream_id, version, type, data, actor, reason, recorded_at
+    return hashlib.sha256(previous.encode() + b"\n" + _content.encode(fields)).hexdigest()
+
+
 def chain_hash(previous: str, event: RecordedEvent) -> str:
     """SHA-256 over the previous event's hash and everything this event says."""
-    content = _content.encode(
-        [
+    return _hash(
+        previous,
+        (
             event.position,
             event.stream_id,
             event.version,
@@ -92,9 +118,8 @@ def chain_hash(previous: str, event: RecordedEvent) -> str:
             event.actor,
             event.reason,
             event.recorded_at,
-        ]
+        ),
     )
-    return hashlib.sha256(previous.encode() + b"\n" + content).hexdigest()
 
 
 _COLUMNS = [
@@ -108,9 +133,10 @@ _COLUMNS = [
     events_table.c.recorded_at,
     events_table.c.hash,
 ]
+_NAMES = "position, stream_id, version, type, data, actor, reason, recorded_at, hash"
 
 
-def _row_to_event(row: sa.Row) -> RecordedEvent:
+def _row_to_event(row: Sequence[Any]) -> RecordedEvent:
     return RecordedEvent(
         position=row[0],
         stream_id=row[1],
@@ -124,12 +150,122 @@ def _row_to_event(row: sa.Row) -> RecordedEvent:
     )
 
 
+def _as_row(r: RecordedEvent) -> tuple[Any, ...]:
+    return (
+        r.position,
+        r.stream_id,
+        r.version,
+        r.type,
+        r.data,
+        r.actor,
+        r.reason,
+        r.recorded_at,
+        r.hash,
+    )
+
+
+# The log's head (position, hash, instant) and the current version of each stream asked
+# about, in one query: the head's row has a position, the streams' rows have none.
+_HEAD_SQL = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+_SQLITE_HEAD_AND_VERSIONS = (
+    "SELECT * FROM (SELECT position, hash, recorded_at, NULL FROM events "
+    "ORDER BY position DESC LIMIT 1) "
+    "UNION ALL SELECT NULL, stream_id, NULL, max(version) FROM events "
+    "WHERE stream_id IN (SELECT value FROM json_each(?)) GROUP BY stream_id"
+)
+_PG_HEAD_AND_VERSIONS = (
+    "(SELECT position, hash, recorded_at, NULL::integer FROM events "
+    "ORDER BY position DESC LIMIT 1) "
+    "UNION ALL SELECT NULL, stream_id, NULL, max(version) FROM events "
+    "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
+)
+_SQLITE_INSERT = f"INSERT INTO events ({_NAMES}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# One statement and one round trip for any number of events.
+_PG_UNNEST = (
+    "SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::text[], "
+    "$6::text[], $7::text[], $8::text[], $9::text[])"
+)
+_PG_INSERT = f"INSERT INTO events ({_NAMES}) {_PG_UNNEST}"
+# The same insert, made only if the log's head is the one guessed ($12, $13) and each
+# stream ($10) at its expected version ($11); it answers like _PG_HEAD_AND_VERSIONS (as
+# things were before it), plus a row of how many events it inserted.
+_PG_GUARDED_INSERT = f"""
+WITH head AS (
+    SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1
+), current AS (
+    SELECT stream_id, max(version) AS version FROM events
+    WHERE stream_id = ANY($10::text[]) GROUP BY stream_id
+), inserted AS (
+    INSERT INTO events ({_NAMES}) {_PG_UNNEST}
+    WHERE coalesce((SELECT position FROM head), 0) = $12::bigint
+    AND coalesce((SELECT hash FROM head), '{GENESIS_HASH}') = $13::text
+    AND NOT EXISTS (
+        SELECT FROM unnest($10::text[], $11::integer[]) AS e (stream_id, version)
+        LEFT JOIN current AS c USING (stream_id) WHERE coalesce(c.version, 0) <> e.version
+    )
+    RETURNING 1
+)
+SELECT position, hash, recorded_at, NULL::integer FROM head
+UNION ALL SELECT NULL, stream_id, NULL, version FROM current
+UNION ALL SELECT NULL, NULL, NULL, count(*)::integer FROM inserted
+"""
+
+Head = tuple[int, str, str]  # position, hash, instant of the last event
+_EMPTY: Head = (0, GENESIS_HASH, "")
+
+
+def _split(rows: Sequence[Sequence[Any]]) -> tuple[Head, dict[str, int]]:
+    head, versions = _EMPTY, {}
+    for position, text, instant, version in rows:
+        if position is not None:
+            head = (position, text, instant)
+        elif text is not None:
+            versions[text] = version
+    return head, versions
+
+
+# The store's own SQLite statements go to the DBAPI cursor: SQLAlchemy's work per
+# statement costs several times what SQLite's does.
+
+
+def _sqlite_head(conn: sa.Connection, stream_ids: Sequence[str]) -> tuple[Head, dict[str, int]]:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(_SQLITE_HEAD_AND_VERSIONS, (msgspec.json.encode(stream_ids).decode(),))
+        return _split(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _sqlite_insert(conn: sa.Connection, recorded: Sequence[RecordedEvent]) -> None:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(_SQLITE_INSERT, [_as_row(r) for r in recorded])
+    finally:
+        cursor.close()
+
+
+def _pg_columns(recorded: Sequence[RecordedEvent]) -> list[list[Any]]:
+    columns = [list(c) for c in zip(*map(_as_row, recorded), strict=True)]
+    return columns or [[] for _ in range(9)]
+
+
+# Errors that mean "the database can't serve this now" (and so a 503), not a bug.
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.LockNotAvailableError,
+)
+
+
 class EventStore:
     def __init__(
         self,
         engine: AsyncEngine,
         *,
-        projectors: Sequence[Projector] = (),
+        projectors: Sequence[Projector | AsyncProjector] = (),
         clock: Clock = utc_now,
         lock_timeout_ms: int = 10_000,
     ) -> None:
@@ -139,21 +275,64 @@ class EventStore:
         self.lock_timeout_ms = lock_timeout_ms
         self._sqlite = is_sqlite(engine)
         self._writer = engine.execution_options(**WRITE)
+        # PostgreSQL: SQLAlchemy sends no BEGIN of its own; one-statement reads need none,
+        # and write transactions begin (and lock) in one round trip of their own.
+        self._autocommit = (
+            engine if self._sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._guess: Head | None = None  # PostgreSQL: see _guessed
+        self._twin = sqlite_twin(engine) if self._sqlite else None
+        self._thread: ThreadPoolExecutor | None = None
+        if self._twin is not None:
+            # One writer thread: appends queue here, not on SQLite's busy handler.
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
+            weakref.finalize(self, self._thread.shutdown, wait=False)
+            self._twin_writer = self._twin.execution_options(**WRITE)
 
     # --- writing --------------------------------------------------------------------------
 
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[AsyncConnection]:
         """A serialised write transaction; `append_in` appends inside it."""
-        async with self._writer.begin() as conn:
-            if not self._sqlite:
-                # set_config(..., true) is SET LOCAL with a bound value.
-                await conn.execute(
-                    sa.text("SELECT set_config('lock_timeout', :ms, true)"),
-                    {"ms": f"{self.lock_timeout_ms}ms"},
-                )
-                await conn.execute(sa.text("LOCK TABLE events IN EXCLUSIVE MODE"))
+        if self._sqlite:
+            async with self._writer.begin() as conn:
+                yield conn
+            return
+        begin = (
+            f"BEGIN; SET LOCAL lock_timeout = {int(self.lock_timeout_ms)}; "
+            "LOCK TABLE events IN EXCLUSIVE MODE"
+        )
+        for attempt in (1, 2):
+            conn = await self._autocommit.connect()
+            try:
+                await self._pg(conn, begin)
+                break
+            except sa.exc.OperationalError:
+                # A pooled connection that died unnoticed (nothing was written): try once
+                # more on a new one. Anything else (the lock's timeout) is the caller's.
+                retry = attempt == 1 and conn.invalidated
+                await self._end(conn, "ROLLBACK")
+                if not retry:
+                    raise
+        try:
             yield conn
+        except BaseException:
+            await self._end(conn, "ROLLBACK")
+            raise
+        await self._end(conn, "COMMIT")
+
+    async def _end(self, conn: AsyncConnection, command: str) -> None:
+        """COMMIT or ROLLBACK a PostgreSQL write transaction and give the connection back."""
+        try:
+            if not conn.invalidated:
+                await self._pg(conn, command)
+        except BaseException:
+            # Failed, or cancelled half-way: whatever state it is in, it isn't reused.
+            if not conn.invalidated:
+                await conn.invalidate()
+            raise
+        finally:
+            await conn.close()
 
     async def append(
         self,
@@ -172,8 +351,24 @@ class EventStore:
         self, appends: Sequence[Append], *, actor: str, reason: str | None = None
     ) -> list[RecordedEvent]:
         """Append to several streams in one transaction: all of it, or nothing."""
+        if self._thread is not None and not any(map(_is_async, self.projectors)):
+            return await asyncio.get_running_loop().run_in_executor(
+                self._thread, self._append_on_twin, appends, actor, reason
+            )
         async with self.write_transaction() as conn:
             return await self.append_in(conn, appends, actor=actor, reason=reason)
+
+    def _append_on_twin(
+        self, appends: Sequence[Append], actor: str, reason: str | None
+    ) -> list[RecordedEvent]:
+        with self._twin_writer.begin() as conn:
+            head, versions = _sqlite_head(conn, [a.stream_id for a in appends])
+            recorded = self._record(appends, head, versions, actor, reason)
+            if recorded:
+                _sqlite_insert(conn, recorded)
+                for project in self.projectors:
+                    cast(Projector, project)(conn, recorded)
+            return recorded
 
     async def append_in(
         self,
@@ -184,12 +379,65 @@ class EventStore:
         reason: str | None = None,
     ) -> list[RecordedEvent]:
         """Append inside a write transaction the caller holds (see `write_transaction`)."""
-        versions = await self._stream_versions(conn, {a.stream_id for a in appends})
+        found = None if self._sqlite else await self._guessed(conn, appends, actor, reason)
+        if isinstance(found, list):
+            recorded = found
+        else:
+            head, versions = found or await self._head_in(conn, [a.stream_id for a in appends])
+            recorded = self._record(appends, head, versions, actor, reason)
+            if recorded:
+                await self._insert_in(conn, recorded)
+        if recorded:
+            self._guess = (recorded[-1].position, recorded[-1].hash, recorded[-1].recorded_at)
+            await self._project(conn, recorded)
+        return recorded
+
+    async def _guessed(
+        self, conn: AsyncConnection, appends: Sequence[Append], actor: str, reason: str | None
+    ) -> list[RecordedEvent] | tuple[Head, dict[str, int]] | None:
+        """PostgreSQL: append in one round trip, guessing the head and the versions.
+
+        The guesses are the head this store last appended after and the versions the
+        caller expects; the insert checks both under the lock. Returns the events, or the
+        head and versions as they are if a guess was wrong (another process appended in
+        between, or a version differs), or None where there is nothing to guess from.
+        """
+        ids = [a.stream_id for a in appends]
+        guess = self._guess
+        expected = {a.stream_id: a.expected_version for a in appends}
+        if guess is None or len(expected) < len(ids) or None in expected.values():
+            return None
+        known = cast(dict[str, int], expected)
+        recorded = self._record(appends, guess, dict(known), actor, reason)
+        rows = await self._pg(
+            conn,
+            _PG_GUARDED_INSERT,
+            *_pg_columns(recorded),
+            ids,
+            list(known.values()),
+            guess[0],
+            guess[1],
+        )
+        head, versions = _split(rows)
+        if head[:2] != guess[:2] or any(versions.get(i, 0) != v for i, v in known.items()):
+            return head, versions
+        assert rows[-1][3] == len(recorded)
+        return recorded
+
+    def _record(
+        self,
+        appends: Sequence[Append],
+        head: Head,
+        versions: dict[str, int],
+        actor: str,
+        reason: str | None,
+    ) -> list[RecordedEvent]:
+        """The events as recorded after `head`, once every expected version holds."""
         for a in appends:
             actual = versions.get(a.stream_id, 0)
             if a.expected_version is not None and a.expected_version != actual:
                 raise ConcurrencyError(a.stream_id, a.expected_version, actual)
-        position, previous, last_instant = await self._head(conn)
+        position, previous, last_instant = head
         # Time never runs backwards in the log, whatever the clocks of several processes say.
         recorded_at = max(format_instant(self.clock()), last_instant)
         recorded: list[RecordedEvent] = []
@@ -198,43 +446,66 @@ class EventStore:
             for event in a.events:
                 position += 1
                 version += 1
-                unhashed = RecordedEvent(
-                    position=position,
-                    stream_id=a.stream_id,
-                    version=version,
-                    type=model.type_name(event),
-                    data=model.encode(event),
-                    actor=actor,
-                    reason=reason,
-                    recorded_at=recorded_at,
-                    hash="",
+                kind, data = model.type_name(event), model.encode(event)
+                fields = (position, a.stream_id, version, kind, data, actor, reason, recorded_at)
+                previous = _hash(previous, fields)
+                recorded.append(
+                    RecordedEvent(
+                        position=position,
+                        stream_id=a.stream_id,
+                        version=version,
+                        type=kind,
+                        data=data,
+                        actor=actor,
+                        reason=reason,
+                        recorded_at=recorded_at,
+                        hash=previous,
+                    )
                 )
-                previous = chain_hash(previous, unhashed)
-                recorded.append(msgspec.structs.replace(unhashed, hash=previous))
             versions[a.stream_id] = version
-        if recorded:
-            await self._insert(conn, recorded)
-            for project in self.projectors:
-                await project(conn, recorded)
         return recorded
 
-    async def _insert(self, conn: AsyncConnection, recorded: Sequence[RecordedEvent]) -> None:
-        await conn.execute(
-            events_table.insert(),
-            [msgspec.structs.asdict(r) for r in recorded],
-        )
+    async def _head_in(
+        self, conn: AsyncConnection, stream_ids: Sequence[str]
+    ) -> tuple[Head, dict[str, int]]:
+        if self._sqlite:
+            return await conn.run_sync(_sqlite_head, stream_ids)
+        return _split(await self._pg(conn, _PG_HEAD_AND_VERSIONS, list(stream_ids)))
 
-    async def _stream_versions(self, conn: AsyncConnection, stream_ids: set[str]) -> dict[str, int]:
-        versions: dict[str, int] = {}
-        ids = list(stream_ids)
-        for i in range(0, len(ids), 500):
-            rows = await conn.execute(
-                sa.select(events_table.c.stream_id, sa.func.max(events_table.c.version))
-                .where(events_table.c.stream_id.in_(ids[i : i + 500]))
-                .group_by(events_table.c.stream_id)
-            )
-            versions.update({stream: version for stream, version in rows})
-        return versions
+    async def _insert_in(self, conn: AsyncConnection, recorded: Sequence[RecordedEvent]) -> None:
+        if self._sqlite:
+            await conn.run_sync(_sqlite_insert, recorded)
+        else:
+            await self._pg(conn, _PG_INSERT, *_pg_columns(recorded))
+
+    async def _project(self, conn: AsyncConnection, recorded: Sequence[RecordedEvent]) -> None:
+        for project in self.projectors:
+            if _is_async(project):
+                await cast(AsyncProjector, project)(conn, recorded)
+            else:
+                await conn.run_sync(cast(Projector, project), recorded)
+
+    async def _pg(self, conn: AsyncConnection, sql: str, *args: Any) -> list[Any]:
+        """One statement straight on asyncpg, without SQLAlchemy's work per statement.
+
+        Without arguments it goes as a simple query, which may hold several statements.
+        Driver errors come out as SQLAlchemy's (a lost connection is invalidated and is an
+        OperationalError, which the API answers with 503) like those of any other statement.
+        """
+        # The pooled connection's own asyncpg connection (get_raw_connection() would cost
+        # a greenlet hop per statement).
+        raw = conn.sync_connection.connection.driver_connection if conn.sync_connection else None
+        assert raw is not None
+        try:
+            if args:
+                return cast(list[Any], await raw.fetch(sql, *args))
+            await raw.execute(sql)
+            return []
+        except (asyncpg.PostgresError, *_UNAVAILABLE) as exc:
+            if raw.is_closed():
+                await conn.invalidate(exc)
+            kind = sa.exc.OperationalError if isinstance(exc, _UNAVAILABLE) else sa.exc.DBAPIError
+            raise kind(sql, None, exc, hide_parameters=True) from exc
 
     async def import_events(self, recorded: Sequence[RecordedEvent]) -> None:
         """Append events exactly as exported (positions, instants, hashes) after the head.
@@ -242,7 +513,7 @@ class EventStore:
         Each event's hash is checked against the chain, so a doctored file is refused.
         """
         async with self.write_transaction() as conn:
-            expected_position, previous, _ = await self._head(conn)
+            (expected_position, previous, _), _ = await self._head_in(conn, [])
             for event in recorded:
                 expected_position += 1
                 if event.position != expected_position:
@@ -255,29 +526,44 @@ class EventStore:
                 previous = event.hash
             for i in range(0, len(recorded), 1000):
                 chunk = recorded[i : i + 1000]
-                await self._insert(conn, chunk)
-                for project in self.projectors:
-                    await project(conn, chunk)
+                await self._insert_in(conn, chunk)
+                await self._project(conn, chunk)
 
     # --- reading --------------------------------------------------------------------------
 
-    async def _head(self, conn: AsyncConnection) -> tuple[int, str, str]:
-        """The last event's position, hash and instant (0, genesis, "" for an empty log)."""
-        row = (
-            await conn.execute(
-                sa.select(
-                    events_table.c.position, events_table.c.hash, events_table.c.recorded_at
-                )
-                .order_by(events_table.c.position.desc())
-                .limit(1)
-            )
-        ).first()
-        return (row[0], row[1], row[2]) if row else (0, GENESIS_HASH, "")
+    async def read(
+        self, query: Callable[Concatenate[sa.Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run a short synchronous read, `query(conn, ...)`, in one read transaction.
+
+        On SQLite it runs right here on a connection of the synchronous twin: in WAL mode a
+        reader never waits for a writer, and a short read costs less than handing it to a
+        driver thread. On PostgreSQL each of its statements is one round trip.
+        """
+        if self._twin is not None:
+            return self._read_twin(lambda conn: query(conn, *args, **kwargs))
+        async with self._autocommit.connect() as aconn:
+            return await aconn.run_sync(query, *args, **kwargs)
+
+    async def _read_bulk(self, query: Callable[[sa.Connection], T]) -> T:
+        """`read` for thousands of rows: on SQLite in a thread, not to hold up the loop."""
+        if self._twin is not None:
+            return await asyncio.to_thread(self._read_twin, query)
+        return await self.read(query)
+
+    def _read_twin(self, query: Callable[[sa.Connection], T]) -> T:
+        assert self._twin is not None
+        with self._twin.connect() as conn:
+            return query(conn)
 
     async def head(self) -> int:
         """The position of the last event in the log (0 when empty)."""
-        async with self.engine.connect() as conn:
-            return (await self._head(conn))[0]
+        return (await self.read(_read_head))[0]
+
+    async def last_recorded(self) -> tuple[int, str | None]:
+        """The head's position and instant (0, None for an empty log)."""
+        position, _, instant = await self.read(_read_head)
+        return position, instant or None
 
     async def read_stream(
         self,
@@ -291,30 +577,29 @@ class EventStore:
             query = query.where(events_table.c.version <= up_to_version)
         if as_of is not None:
             query = query.where(events_table.c.recorded_at <= format_instant(as_of))
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(query.order_by(events_table.c.version))
-            return [_row_to_event(row) for row in rows]
+        return await self.read(_read_events, query.order_by(events_table.c.version))
 
     async def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
         """Several streams at once (bulk loads), each in version order."""
         found: dict[str, list[RecordedEvent]] = {}
-        async with self.engine.connect() as conn:
-            for i in range(0, len(stream_ids), 500):
-                rows = await conn.execute(
-                    sa.select(*_COLUMNS)
-                    .where(events_table.c.stream_id.in_(stream_ids[i : i + 500]))
-                    .order_by(events_table.c.position)
-                )
-                for row in rows:
-                    found.setdefault(row[1], []).append(_row_to_event(row))
+        for i in range(0, len(stream_ids), 500):
+            query = (
+                sa.select(*_COLUMNS)
+                .where(events_table.c.stream_id.in_(stream_ids[i : i + 500]))
+                .order_by(events_table.c.position)
+            )
+            for event in await self._read_bulk(functools.partial(_read_events, query=query)):
+                found.setdefault(event.stream_id, []).append(event)
         return found
 
     async def read_all(
         self, after: int = 0, limit: int | None = 1000, *, until: dt.datetime | None = None
     ) -> list[RecordedEvent]:
         """The log in position order, after a position (and recorded no later than `until`)."""
-        async with self.engine.connect() as conn:
-            return await self.read_all_in(conn, after, limit, until=until)
+        query = _log_query(after, limit, until)
+        if limit is not None and limit <= 1000:
+            return await self.read(_read_events, query)
+        return await self._read_bulk(functools.partial(_read_events, query=query))
 
     async def read_all_in(
         self,
@@ -324,27 +609,14 @@ class EventStore:
         *,
         until: dt.datetime | None = None,
     ) -> list[RecordedEvent]:
-        query = sa.select(*_COLUMNS).where(events_table.c.position > after)
-        if until is not None:
-            query = query.where(events_table.c.recorded_at <= format_instant(until))
-        query = query.order_by(events_table.c.position)
-        if limit is not None:
-            query = query.limit(limit)
-        return [_row_to_event(row) for row in await conn.execute(query)]
+        return await conn.run_sync(_read_events, _log_query(after, limit, until))
 
     async def position_at(self, instant: dt.datetime) -> int:
         """The last position recorded at or before `instant` (0 if none)."""
         query = sa.select(sa.func.max(events_table.c.position)).where(
             events_table.c.recorded_at <= format_instant(instant)
         )
-        async with self.engine.connect() as conn:
-            return (await conn.execute(query)).scalar() or 0
-
-    async def last_recorded(self) -> tuple[int, str | None]:
-        """The head's position and instant (0, None for an empty log)."""
-        async with self.engine.connect() as conn:
-            position, _, instant = await self._head(conn)
-        return position, instant or None
+        return await self.read(lambda conn: conn.execute(query).scalar() or 0)
 
     async def iterate(self, after: int = 0, batch: int = 5000) -> AsyncIterator[RecordedEvent]:
         """The whole log from a position, in batches (export, verify, rebuild)."""
@@ -366,3 +638,29 @@ class EventStore:
                 return event
             previous = event.hash
         return None
+
+
+def _is_async(projector: object) -> bool:
+    return inspect.iscoroutinefunction(projector)
+
+
+def _read_head(conn: sa.Connection) -> Head:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(_HEAD_SQL)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return (row[0], row[1], row[2]) if row else _EMPTY
+
+
+def _read_events(conn: sa.Connection, query: sa.Select[Any]) -> list[RecordedEvent]:
+    return [_row_to_event(row) for row in conn.execute(query)]
+
+
+def _log_query(after: int, limit: int | None, until: dt.datetime | None) -> sa.Select[Any]:
+    query = sa.select(*_COLUMNS).where(events_table.c.position > after)
+    if until is not None:
+        query = query.where(events_table.c.recorded_at <= format_instant(until))
+    query = query.order_by(events_table.c.position)
+    return query if limit is None else query.limit(limit)

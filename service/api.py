@@ -24,6 +24,7 @@ from service.problems import Problem
 LANGS = ("en", "ru")
 MAX_REPEAT = 50
 READ = {"conditional": "log"}
+KEPT = {**READ, "keep": True}  # answers kept by ETag: see service/conditional.py
 
 
 class Page(msgspec.Struct):
@@ -140,7 +141,7 @@ def base_url(state: State) -> str:
 
 @get(
     "/api/v1/timeline",
-    opt=READ,
+    opt=KEPT,
     summary="The timeline: facts in date order, filtered",
     description=(
         "Facts ordered by start, then span (more precise first), then id. A fact matches "
@@ -183,9 +184,7 @@ async def get_timeline(
         after = timeline.decode_cursor(cursor) if cursor else None
     except timeline.InvalidCursor as exc:
         raise Problem(400, str(exc)) from None
-    rows, next_cursor = await timeline.timeline(
-        state.store.engine, filters, limit=limit, after=after
-    )
+    rows, next_cursor = await state.store.read(timeline.page, filters, limit=limit, after=after)
     url = base_url(state)
     return Page(
         items=[item(row, language, url) for row in rows],
@@ -202,8 +201,8 @@ async def get_fact(
     as_of: Annotated[str | None, Parameter(description="RFC 3339 instant")] = None,
 ) -> Response[Item]:
     language = choose_lang(lang, request.headers.get("accept-language"))
-    row = await timeline.fact_row(
-        state.store.engine,
+    row = await state.store.read(
+        timeline.fact_row_in,
         check_fact_id(fact_id),
         await as_of_position(state.store, parse_as_of(as_of)),
     )
@@ -214,7 +213,7 @@ async def get_fact(
     return Response(item(row, language, base_url(state)), headers={"ETag": f'"{row.version}"'})
 
 
-@get("/api/v1/facts/{fact_id:str}/history", opt=READ, summary="Every event of one fact")
+@get("/api/v1/facts/{fact_id:str}/history", opt=KEPT, summary="Every event of one fact")
 async def get_history(state: State, fact_id: str) -> list[HistoryEntry]:
     recorded = await state.store.read_stream(f"fact-{check_fact_id(fact_id)}")
     if not recorded:
@@ -233,7 +232,7 @@ async def get_history(state: State, fact_id: str) -> list[HistoryEntry]:
     ]
 
 
-@get("/api/v1/events", opt=READ, summary="The global log in order, after a position")
+@get("/api/v1/events", opt=KEPT, summary="The global log in order, after a position")
 async def get_events(
     state: State,
     after: Annotated[int, Parameter(ge=0, le=2**62)] = 0,
@@ -303,7 +302,7 @@ async def _written(
     request: Request, state: State, fact_id: str, version: int, status: int
 ) -> Response[Item]:
     language = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
-    row = await timeline.fact_row(state.store.engine, fact_id)
+    row = await state.store.read(timeline.fact_row_in, fact_id)
     assert row is not None  # the projection ran in the append's transaction
     url = f"{base_url(state)}/api/v1/facts/{fact_id}"
     return Response(

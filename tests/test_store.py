@@ -326,3 +326,88 @@ async def test_the_verify_command_names_the_broken_event(
     result = await asyncio.to_thread(CliRunner().invoke, main, ["verify"])
     assert result.exit_code == 1
     assert "position 2" in result.output and "stream s1" in result.output
+
+
+# --- the fast paths: guesses, a second writer, lost connections ---------------------------
+
+
+async def test_two_stores_taking_turns_keep_one_chain(database_url: str):
+    """Each store guesses the head it appended after; the other one's appends prove it wrong."""
+    engines = [create_engine(database_url), create_engine(database_url)]
+    stores = [EventStore(engine) for engine in engines]
+    for i in range(6):
+        writer = stores[i % 2] if i < 4 else stores[0]
+        await writer.append(f"s{i}", [reschedule("2026")], NO_STREAM, actor=f"w{i % 2}")
+    await stores[1].append("s0", [reschedule("2027")], 1, actor="w1")
+    with pytest.raises(ConcurrencyError) as error:
+        await stores[0].append("s0", [reschedule("2028")], 1, actor="w0")
+    assert (error.value.expected, error.value.actual) == (1, 2)
+    assert [r.position for r in await stores[0].read_all()] == list(range(1, 8))
+    assert await stores[1].verify() is None
+    for engine in engines:
+        await engine.dispose()
+
+
+async def test_one_stream_twice_in_one_append_many(store: EventStore):
+    await store.append("s", [reschedule("2026")], NO_STREAM, actor="a")
+    recorded = await store.append_many(
+        [Append("s", [reschedule("2027")], 1), Append("s", [reschedule("2028")])], actor="a"
+    )
+    assert [(r.version, r.position) for r in recorded] == [(2, 2), (3, 3)]
+    with pytest.raises(ConcurrencyError):  # both expected versions are checked up front
+        await store.append_many(
+            [Append("s", [reschedule("2029")], 3), Append("s", [reschedule("2030")], 4)],
+            actor="a",
+        )
+    assert await store.head() == 3 and await store.verify() is None
+
+
+async def test_an_async_projector_still_runs_in_the_append(database_url: str):
+    seen: list[int] = []
+
+    async def project(conn, recorded) -> None:
+        seen.extend(r.position for r in recorded)
+        await conn.execute(sa.text("SELECT 1"))
+
+    engine = create_engine(database_url)
+    store = EventStore(engine, projectors=[project])
+    await store.append("s", [reschedule("2026"), reschedule("2027")], actor="a")
+    assert seen == [1, 2]
+    await engine.dispose()
+
+
+async def test_appends_survive_connections_the_server_closed(postgres_url: str):
+    """What a PostgreSQL restart does to a pool: no pre-ping, yet no error for the caller."""
+    engine = create_engine(postgres_url, pool_size=2)
+    store = EventStore(engine)
+    await store.append("s", [reschedule("2026")], NO_STREAM, actor="a")
+    await store.head()
+    admin = create_engine(postgres_url, null_pool=True)
+    async with admin.connect() as conn:
+        await conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    await admin.dispose()
+    await asyncio.sleep(0.2)  # let the event loop see the closed sockets
+    await store.append("s", [reschedule("2027")], 1, actor="a")
+    assert await store.head() == 2
+    assert await store.verify() is None
+    await engine.dispose()
+
+
+async def test_a_held_lock_times_out_as_an_operational_error(postgres_url: str):
+    engine = create_engine(postgres_url)
+    store = EventStore(engine, lock_timeout_ms=200)
+    async with store.write_transaction():
+        other = create_engine(postgres_url, null_pool=True)
+        with pytest.raises(sa.exc.OperationalError):  # the API answers 503 to it
+            await EventStore(other, lock_timeout_ms=200).append(
+                "s", [reschedule("2026")], actor="a"
+            )
+        await other.dispose()
+    await store.append("s", [reschedule("2026")], actor="a")  # the store still works
+    assert await store.head() == 1
+    await engine.dispose()
