@@ -39,7 +39,7 @@ async def health(state: State) -> Health:
     runner = jobs_api.runner_or_none(state)
     try:
         position = await store.head()
-        audit = await jobs_api.audit_status(store.engine)
+        audit = await jobs_api.audit_status(store)
     except Exception:  # the database is down or unreachable: say so, don't fail
         return Health(status="degraded", database="unreachable", last_position=None, runner=runner)
     status = "ok" if audit is None or audit.ok else "degraded"

@@ -62,7 +62,12 @@ async def load_all(engine: AsyncEngine) -> dict[str, JobRun]:
         return {row.name: JobRun(**row._mapping) for row in rows}
 
 
+def load_in(conn: sa.Connection, name: str) -> JobRun | None:
+    """A job's row, read on a synchronous connection (for `EventStore.read`)."""
+    row = conn.execute(sa.select(job_runs).where(job_runs.c.name == name)).first()
+    return JobRun(**row._mapping) if row else None
+
+
 async def load(engine: AsyncEngine, name: str) -> JobRun | None:
     async with engine.connect() as conn:
-        row = (await conn.execute(sa.select(job_runs).where(job_runs.c.name == name))).first()
-    return JobRun(**row._mapping) if row else None
+        return await conn.run_sync(load_in, name)
