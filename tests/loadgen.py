@@ -1,8 +1,8 @@
 """A load generator for the served API: a fixed number of connections for a fixed time.
 
-Each connection loops over a mix of timeline reads, feed polls (half of them conditional,
-with the ETag of the previous poll) and writes of new facts, spread over the given
-servers. Used by tests/test_load.py (bounded, asserts no errors and no lost writes) and
+Each connection loops over a mix of timeline reads and feed polls of Kazakhstan's facts
+(half of the polls conditional, with the ETag of the previous one) and writes of new
+facts, spread over the given servers. Used by tests/test_load.py (bounded, asserts no errors and no lost writes) and
 by tests/benchmarks/bench_load.py (figures for README).
 """
 
@@ -43,6 +43,12 @@ class Result:
         return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
+def _new_fact(fact_id: str) -> dict:
+    # Not about Kazakhstan: the reads (country=KZ) stay the size of the seeds' share, as
+    # polls of one feed would, instead of growing with every write of the run.
+    return fact_data(fact_id, participants=["TR"], place=None)
+
+
 async def run_load(
     bases: list[str], token: str, *, connections: int, seconds: float, seed: int = 7
 ) -> Result:
@@ -66,12 +72,14 @@ async def run_load(
                         )
                     elif kind == "feed":
                         conditional = {"If-None-Match": etag} if etag and rng.random() < 0.5 else {}
-                        response = await client.get("/calendar.ics", headers=conditional)
+                        response = await client.get(
+                            "/calendar.ics", params={"country": "KZ"}, headers=conditional
+                        )
                         etag = response.headers.get("etag", etag)
                     else:
                         fact_id = f"load-{seed}-{n}-{i}"
                         response = await client.post(
-                            "/api/v1/facts", json=fact_data(fact_id), headers=headers
+                            "/api/v1/facts", json=_new_fact(fact_id), headers=headers
                         )
                         if response.status_code == 201:
                             result.written.add(fact_id)
