@@ -8,6 +8,9 @@ from typing import Any
 import msgspec
 
 from events.facts import Fact
+from seeds import loader
+from service.auth import create_token
+from service.wiring import open_store
 
 
 def fact_data(fact_id: str = "test-summit", **overrides: Any) -> dict[str, Any]:
@@ -48,3 +51,13 @@ class StepClock:
         current = self.now
         self.now += self.step
         return current
+
+
+async def seeded_with_token(url: str, name: str = "editor") -> str:
+    """Load the bundled seeds into a migrated database and create a write token for NAME."""
+    store = open_store(url, null_pool=True)
+    try:
+        await loader.load(store, loader.default_paths())
+        return await create_token(store.engine, name)
+    finally:
+        await store.engine.dispose()

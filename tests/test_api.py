@@ -14,10 +14,9 @@ from events.store import EventStore
 from projections import timeline
 from seeds import loader
 from service.app import create_app
-from service.auth import create_token
 from service.settings import Settings
 from service.wiring import open_store
-from tests.factories import StepClock, fact_data
+from tests.factories import StepClock, fact_data, seeded_with_token
 
 START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)  # after the seeds, on any real clock
 BASE = "https://timeline.example.org"
@@ -25,14 +24,6 @@ BASE = "https://timeline.example.org"
 
 def run(coro):
     return asyncio.run(coro)
-
-
-async def _prepare(url: str) -> str:
-    store = open_store(url, null_pool=True)
-    await loader.load(store, loader.default_paths())
-    token = await create_token(store.engine, "editor")
-    await store.engine.dispose()
-    return token
 
 
 class Api:
@@ -52,7 +43,7 @@ class Api:
 
 @pytest.fixture
 def api(database_url: str) -> Iterator[Api]:
-    token = run(_prepare(database_url))
+    token = run(seeded_with_token(database_url))
     settings = Settings(database_url=database_url, db_null_pool=True, public_url=BASE)
     app = create_app(settings, clock=StepClock(START, dt.timedelta(minutes=1)))
     with TestClient(app) as client:
@@ -404,7 +395,7 @@ def test_as_of_shows_the_timeline_as_it_was(api: Api):
 
 
 async def test_racing_patches_with_one_if_match_exactly_one_wins(database_url: str):
-    token = await asyncio.to_thread(run, _prepare(database_url))
+    token = await asyncio.to_thread(run, seeded_with_token(database_url))
     app = create_app(Settings(database_url=database_url))
     url = "/api/v1/facts/first-central-asia-eu-summit-2025"
     async with AsyncTestClient(app) as client:

@@ -9,28 +9,17 @@ from collections.abc import Iterator
 import pytest
 from litestar.testing import TestClient
 
-from seeds import loader
 from service.app import create_app
-from service.auth import create_token
 from service.conditional import ResponseCache
 from service.settings import Settings
-from service.wiring import open_store
-from tests.factories import StepClock, fact_data
+from tests.factories import StepClock, fact_data, seeded_with_token
 
 BASE = "https://timeline.example.org"
 
 
-async def _prepare(url: str) -> str:
-    store = open_store(url, null_pool=True)
-    await loader.load(store, loader.default_paths())
-    token = await create_token(store.engine, "editor")
-    await store.engine.dispose()
-    return token
-
-
 @pytest.fixture
 def client(database_url: str) -> Iterator[tuple[TestClient, str]]:
-    token = asyncio.run(_prepare(database_url))
+    token = asyncio.run(seeded_with_token(database_url))
     settings = Settings(
         database_url=database_url, db_null_pool=True, public_url=BASE, scheduler=False
     )

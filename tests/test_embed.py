@@ -19,24 +19,13 @@ from litestar.testing import TestClient
 from events.dates import parse_edtf
 from projections import timelinejs
 from projections.items import DateView, Item, Links, PlaceView, SourceView
-from seeds import loader
 from service import embed
 from service.app import create_app
-from service.auth import create_token
 from service.settings import Settings
-from service.wiring import open_store
-from tests.factories import fact_data
+from tests.factories import fact_data, seeded_with_token
 
 BASE = "https://timeline.example.org"
 WIDGET_JS = (embed.WIDGET_DIR / "widget.js").read_bytes()
-
-
-async def _prepare(url: str) -> str:
-    store = open_store(url, null_pool=True)
-    await loader.load(store, loader.default_paths())
-    token = await create_token(store.engine, "editor")
-    await store.engine.dispose()
-    return token
 
 
 class Client:
@@ -61,7 +50,7 @@ class Client:
 
 @pytest.fixture
 def client(database_url: str) -> Iterator[Client]:
-    token = asyncio.run(_prepare(database_url))
+    token = asyncio.run(seeded_with_token(database_url))
     settings = Settings(
         database_url=database_url, db_null_pool=True, public_url=BASE, scheduler=False
     )

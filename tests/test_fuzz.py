@@ -24,12 +24,10 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
-from seeds import loader
 from service import migrate
 from service.app import create_app
-from service.auth import create_token
 from service.settings import Settings
-from service.wiring import open_store
+from tests.factories import seeded_with_token
 from tests.test_processes import ROOT, free_port, wait_healthy
 
 EXAMPLES = int(os.environ.get("TIMELINE_FUZZ_EXAMPLES", "25"))
@@ -43,20 +41,12 @@ class Served:
         self.base, self.token, self.url = base, token, url
 
 
-async def _prepare(url: str) -> str:
-    store = open_store(url, null_pool=True)
-    await loader.load(store, loader.default_paths())
-    token = await create_token(store.engine, "fuzzer")
-    await store.engine.dispose()
-    return token
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder: Path = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite:///{folder / 'timeline.db'}"
     migrate.upgrade(url)
-    token = asyncio.run(_prepare(url))
+    token = asyncio.run(seeded_with_token(url, "fuzzer"))
     port = free_port()
     env = {
         **os.environ,
@@ -78,7 +68,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         finally:
             process.terminate()
             process.wait(timeout=10)
-    errors = [line for line in (folder / "server.log").read_text().splitlines() if "Traceback" in line]
+    errors = [
+        line for line in (folder / "server.log").read_text().splitlines() if "Traceback" in line
+    ]
     assert not errors, "the server logged a traceback while fuzzed"
 
 
@@ -104,5 +96,7 @@ schema = _schema()
 def test_no_operation_fails_or_breaks_its_schema(case: schemathesis.Case, served: Served) -> None:
     case.call_and_validate(
         base_url=served.base,
-        headers={"Authorization": f"Bearer {served.token}"}, checks=CHECKS, timeout=30
+        headers={"Authorization": f"Bearer {served.token}"},
+        checks=CHECKS,
+        timeout=30,
     )
