@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -287,6 +288,22 @@ async def test_backups_are_kept_newest_first_and_nothing_else_is_touched(service
     # keep = 2: the oldest went; the other file and no temporary file remain
     assert sorted(p.name for p in directory.iterdir()) == ["notes.txt", *made[1:]]
     assert run.detail == f"12 events to {directory / made[2]}; 1 older backup removed"
+
+
+async def test_a_partial_file_left_by_a_killed_backup_is_cleaned_up_later(service: Service):
+    await record_all(service)
+    directory = Path(service.settings.backup_dir)
+    directory.mkdir()
+    stale = directory / ".timeline-20260614T030000Z.jsonl.partial"
+    fresh = directory / ".timeline-20260615T005959Z.jsonl.partial"  # maybe being written now
+    for path in (stale, fresh):
+        path.write_text('{"half": ')
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    service.clock.now = dt.datetime(2026, 6, 15, 1, 0, tzinfo=dt.UTC)
+    assert (await service.run("backup")).outcome == "ok"
+    assert not stale.exists()
+    assert fresh.exists()
 
 
 async def test_a_backup_imports_into_an_empty_database_and_reproduces_the_log(
