@@ -16,6 +16,7 @@ from events.store import Clock, EventStore, utc_now
 from service import api, embed, feeds, jobs_api
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
+from service.head import HeadAsGet
 from service.headers import security_headers_middleware
 from service.openapi import document_errors
 from service.problems import handle_exception
@@ -60,7 +61,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
                 await scheduler.stop()
             await store.engine.dispose()
 
-    app = Litestar(
+    app = HeadAsGet(
         route_handlers=[health, *api.ROUTES, *feeds.ROUTES, *jobs_api.ROUTES, *embed.ROUTES],
         lifespan=[lifespan],
         state=State({"settings": settings, "auth_limiter": FailureLimiter()}),

@@ -363,3 +363,16 @@ def test_items_link_to_their_event_and_offer_webcal(api: Api):
     assert item["links"]["webcal"] == "webcal://" + item["links"]["ics"].split("://", 1)[1]
     path = item["links"]["ics"].removeprefix(BASE)
     assert list(events(api.client.get(path).content)) == [RANGE_FACT]
+
+
+def test_head_answers_like_get_without_a_body(api: Api):
+    get = api.client.get("/calendar.ics", params={"lang": "ru"})
+    head = api.client.head("/calendar.ics", params={"lang": "ru"})
+    assert head.status_code == 200 and head.content == b""
+    for name in ("content-type", "content-length", "etag", "last-modified", "cache-control"):
+        assert head.headers[name] == get.headers[name], name
+    same = api.client.head(
+        "/calendar.ics", params={"lang": "ru"}, headers={"If-None-Match": get.headers["etag"]}
+    )
+    assert same.status_code == 304
+    assert api.client.head("/api/v1/facts/no-such-fact").status_code == 404
