@@ -214,8 +214,11 @@ def change_to_match(fact: Fact) -> ChangeFact:
     )
 
 
+STREAM_PREFIX = "fact-"  # every fact's events are the stream "fact-<id>"
+
+
 def stream_id(fact_id: str) -> str:
-    return f"fact-{fact_id}"
+    return STREAM_PREFIX + fact_id
 
 
 __all__ = [

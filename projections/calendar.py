@@ -33,8 +33,8 @@ from events.facts import Fact
 from events.store import parse_instant
 from projections import timeline
 from projections.names import participant_name
+from projections.tables import calendar_events as events
 from projections.tables import facts as timeline_facts
-from projections.tables import metadata
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +44,6 @@ PRODID = "-//Timeline service//Central Asia diplomacy//EN"
 REFRESH = dt.timedelta(hours=3)
 END = b"END:VCALENDAR\r\n"
 
-events = sa.Table(
-    "calendar_events",
-    metadata,
-    sa.Column("origin", sa.String(300), primary_key=True),
-    sa.Column("fact_id", sa.String(100), primary_key=True),
-    sa.Column("lang", sa.String(5), primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("day_known", sa.Boolean, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-)
 
 TEXT = {
     "en": {

@@ -1,4 +1,4 @@
-"""Read-model tables, as Core metadata for queries (migration 0002 creates them)."""
+"""Read-model tables, as Core metadata for queries (migrations 0002 and 0004 make them)."""
 
 import sqlalchemy as sa
 
@@ -48,4 +48,16 @@ fact_tags = sa.Table(
     sa.Column("fact_id", sa.String(100), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("tag", sa.String(50), primary_key=True),
+)
+
+# Each fact version rendered as a VEVENT, per language and public origin (projections/calendar.py).
+calendar_events = sa.Table(
+    "calendar_events",
+    metadata,
+    sa.Column("origin", sa.String(300), primary_key=True),
+    sa.Column("fact_id", sa.String(100), primary_key=True),
+    sa.Column("lang", sa.String(5), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("day_known", sa.Boolean, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
 )

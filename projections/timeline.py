@@ -18,14 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.dates import parse_edtf
-from events.decider import FactState, evolve
+from events.decider import STREAM_PREFIX, FactState, evolve
 from events.facts import Fact
 from events.model import FactRescheduled, FactRevised, FactStatusChanged
 from events.store import EventStore, RecordedEvent
 from projections.tables import checkpoints, fact_countries, fact_tags, facts
 
 NAME = "timeline"
-STREAM_PREFIX = "fact-"
 OPEN_SPAN = 1_000_000  # sorts an open-ended period after every closed one
 
 _fact_encoder = msgspec.json.Encoder()
@@ -327,7 +326,7 @@ ORDER = (facts.c.sort_date, facts.c.span_days, facts.c.fact_id)
 def page(
     conn: sa.Connection, filters: Filters, *, limit: int, after: Cursor | None = None
 ) -> tuple[list[Row], Cursor | None]:
-    """`timeline` on a connection the caller holds (e.g. through `EventStore.read`)."""
+    """One page of the timeline in order, and the cursor of the next page (or None)."""
     query = select_rows(filters)
     if after is not None:
         query = query.where(
@@ -341,27 +340,11 @@ def page(
     return rows, None
 
 
-async def timeline(
-    engine: AsyncEngine, filters: Filters, *, limit: int, after: Cursor | None = None
-) -> tuple[list[Row], Cursor | None]:
-    """One page of the timeline in order, and the cursor of the next page (or None)."""
-    async with engine.connect() as conn:
-        return await conn.run_sync(page, filters, limit=limit, after=after)
-
-
-def fact_row_in(conn: sa.Connection, fact_id: str, as_of_position: int | None = None) -> Row | None:
-    """`fact_row` on a connection the caller holds (e.g. through `EventStore.read`)."""
+def fact_row(conn: sa.Connection, fact_id: str, as_of_position: int | None = None) -> Row | None:
+    """The fact's row (retracted or not) as of a position, or now (through `EventStore.read`)."""
     query = sa.select(facts).where(facts.c.fact_id == fact_id, _valid_at(as_of_position))
     row = conn.execute(query).first()
     return _to_row(row) if row else None
-
-
-async def fact_row(
-    engine: AsyncEngine, fact_id: str, as_of_position: int | None = None
-) -> Row | None:
-    """The fact's row (retracted or not) as of a position, or now."""
-    async with engine.connect() as conn:
-        return await conn.run_sync(fact_row_in, fact_id, as_of_position)
 
 
 async def dump(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:

@@ -161,7 +161,20 @@ async def plan(store: EventStore, facts: Sequence[Fact], where: str) -> list[App
 
 async def load(store: EventStore, paths: Iterable[Path]) -> SeedReport:
     """Validate every file first, then append each file whole (or not at all)."""
+    report = await load_if_empty(store, paths, if_empty=False)
+    assert report is not None
+    return report
+
+
+async def load_if_empty(
+    store: EventStore, paths: Iterable[Path], *, if_empty: bool = True
+) -> SeedReport | None:
+    """`load`, or nothing (None) when `if_empty` and any fact of the files is stored."""
     files = [(path, read_facts(path)) for path in paths]
+    if if_empty:
+        ids = [stream_id(f.id) for _, facts in files for f in facts]
+        if await store.read_streams(ids):
+            return None
     report = SeedReport()
     for path, facts in files:
         appends = await plan(store, facts, path.name)
@@ -173,9 +186,3 @@ async def load(store: EventStore, paths: Iterable[Path]) -> SeedReport:
         report.changed += sum(1 for a in appends if a.expected_version)
         report.events += sum(len(a.events) for a in appends)
     return report
-
-
-async def any_seeded(store: EventStore, paths: Iterable[Path]) -> bool:
-    """Whether any fact of these files is already in the log."""
-    ids = [stream_id(f.id) for path in paths for f in read_facts(path)]
-    return bool(await store.read_streams(ids))

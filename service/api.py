@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.params import Parameter, QueryParameter
 from msgspec import UNSET, UnsetType
 
-from events.decider import ChangeFact, RecordFact, RetractFact
+from events.decider import ChangeFact, RecordFact, RetractFact, stream_id
 from events.facts import COUNTRIES, FACT_ID, KINDS, MAX_ID, ORGANISATIONS, STATUSES, Fact
 from events.handler import handle
 from events.store import ConcurrencyError, EventStore, RecordedEvent
@@ -42,16 +42,12 @@ class HistoryEntry(msgspec.Struct):
     data: msgspec.Raw
 
 
-class LogEntry(msgspec.Struct):
-    position: int
+class LogEntry(HistoryEntry, kw_only=True):
     stream_id: str
-    version: int
-    type: str
-    recorded_at: str
-    actor: str
-    reason: str | None
-    data: msgspec.Raw
     hash: str
+
+
+EntryT = TypeVar("EntryT", bound=HistoryEntry)
 
 
 class LogPage(msgspec.Struct):
@@ -202,7 +198,7 @@ async def get_fact(
 ) -> Response[Item]:
     language = choose_lang(lang, request.headers.get("accept-language"))
     row = await state.store.read(
-        timeline.fact_row_in,
+        timeline.fact_row,
         check_fact_id(fact_id),
         await as_of_position(state.store, parse_as_of(as_of)),
     )
@@ -215,21 +211,10 @@ async def get_fact(
 
 @get("/api/v1/facts/{fact_id:str}/history", opt=KEPT, summary="Every event of one fact")
 async def get_history(state: State, fact_id: str) -> list[HistoryEntry]:
-    recorded = await state.store.read_stream(f"fact-{check_fact_id(fact_id)}")
+    recorded = await state.store.read_stream(stream_id(check_fact_id(fact_id)))
     if not recorded:
         raise Problem(404, f"no fact with id {fact_id!r}")
-    return [
-        HistoryEntry(
-            position=r.position,
-            version=r.version,
-            type=r.type,
-            recorded_at=r.recorded_at,
-            actor=r.actor,
-            reason=r.reason,
-            data=msgspec.Raw(r.data.encode()),
-        )
-        for r in recorded
-    ]
+    return [_entry(HistoryEntry, r) for r in recorded]
 
 
 @get("/api/v1/events", opt=KEPT, summary="The global log in order, after a position")
@@ -240,15 +225,15 @@ async def get_events(
 ) -> LogPage:
     recorded = await state.store.read_all(after=after, limit=limit)
     return LogPage(
-        events=[_log_entry(r) for r in recorded],
+        events=[_entry(LogEntry, r) for r in recorded],
         next_after=recorded[-1].position if len(recorded) == limit else None,
     )
 
 
-def _log_entry(r: RecordedEvent) -> LogEntry:
-    fields: dict[str, Any] = msgspec.structs.asdict(r)
-    fields["data"] = msgspec.Raw(r.data.encode())
-    return LogEntry(**fields)
+def _entry(kind: type[EntryT], r: RecordedEvent) -> EntryT:
+    """A recorded event as `kind` shows it, its data passed through as stored JSON."""
+    fields = {name: getattr(r, name) for name in kind.__struct_fields__ if name != "data"}
+    return kind(**fields, data=msgspec.Raw(r.data.encode()))
 
 
 # --- writes -----------------------------------------------------------------------------
@@ -302,7 +287,7 @@ async def _written(
     request: Request, state: State, fact_id: str, version: int, status: int
 ) -> Response[Item]:
     language = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
-    row = await state.store.read(timeline.fact_row_in, fact_id)
+    row = await state.store.read(timeline.fact_row, fact_id)
     assert row is not None  # the projection ran in the append's transaction
     url = f"{base_url(state)}/api/v1/facts/{fact_id}"
     return Response(

@@ -131,13 +131,8 @@ def seed(paths: tuple[Path, ...], if_empty: bool) -> None:
     """Load facts from seed files (YAML or JSON Lines; default: the bundled seeds/)."""
     files = _seed_files(paths) if paths else loader.default_paths()
 
-    async def work(store: EventStore) -> loader.SeedReport | None:
-        if if_empty and await loader.any_seeded(store, files):
-            return None
-        return await loader.load(store, files)
-
     try:
-        report = run_with_store(work)
+        report = run_with_store(lambda store: loader.load_if_empty(store, files, if_empty=if_empty))
     except loader.SeedError as exc:
         raise click.ClickException(f"nothing stored: {exc}") from None
     if report is None:

@@ -6,8 +6,10 @@ import datetime as dt
 from typing import Any
 
 import msgspec
+import sqlalchemy as sa
 
 from events.facts import Fact
+from events.store import EventStore
 from seeds import loader
 from service.auth import create_token
 from service.wiring import open_store
@@ -61,3 +63,21 @@ async def seeded_with_token(url: str, name: str = "editor") -> str:
         return await create_token(store.engine, name)
     finally:
         await store.engine.dispose()
+
+
+async def tamper(store: EventStore, backend: str, statement: str) -> None:
+    """Change a stored row behind the store's back, switching the trigger off to do it."""
+    async with store.engine.begin() as conn:
+        if backend == "postgres":
+            await conn.execute(sa.text("ALTER TABLE events DISABLE TRIGGER USER"))
+            await conn.execute(sa.text(statement))
+            await conn.execute(sa.text("ALTER TABLE events ENABLE TRIGGER USER"))
+        else:
+            await conn.execute(sa.text("DROP TRIGGER events_no_update"))
+            await conn.execute(sa.text(statement))
+            await conn.execute(
+                sa.text(
+                    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN "
+                    "SELECT RAISE(ABORT, 'events are append-only: UPDATE is refused'); END"
+                )
+            )

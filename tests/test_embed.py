@@ -23,6 +23,7 @@ from service import embed
 from service.app import create_app
 from service.settings import Settings
 from tests.factories import fact_data, seeded_with_token
+from tests.test_api import assert_problem
 
 BASE = "https://timeline.example.org"
 WIDGET_JS = (embed.WIDGET_DIR / "widget.js").read_bytes()
@@ -56,15 +57,6 @@ def client(database_url: str) -> Iterator[Client]:
     )
     with TestClient(create_app(settings)) as http:
         yield Client(http, token)
-
-
-def assert_problem(response, status: int, *words: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    for word in words:
-        assert word in body["detail"], body
 
 
 # --- /widget.js ---------------------------------------------------------------------------------

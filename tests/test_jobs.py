@@ -30,7 +30,7 @@ from service.scheduler import Scheduler
 from service.settings import Settings
 from service.wiring import open_store
 from tests.conftest import PostgresDatabases
-from tests.factories import StepClock, make_fact
+from tests.factories import StepClock, make_fact, tamper
 
 TODAY = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 PHRASE = "date passed, outcome not recorded"  # how the feeds word the status
@@ -65,7 +65,7 @@ class Service:
         await handle(self.store, fact_id, RecordFact(fact), actor="editor")
 
     async def status(self, fact_id: str) -> str:
-        row = await timeline.fact_row(self.store.engine, fact_id)
+        row = await self.store.read(timeline.fact_row, fact_id)
         assert row is not None
         return row.status
 
@@ -200,18 +200,6 @@ def test_the_api_and_the_feed_show_an_elapsed_fact_and_an_editor_can_confirm_it(
 
 
 # --- audit ------------------------------------------------------------------------------
-
-
-async def tamper(store: EventStore, backend: str, statement: str) -> None:
-    """Change a stored event behind the store's back, with the append-only trigger off."""
-    async with store.engine.begin() as conn:
-        if backend == "postgres":
-            await conn.execute(sa.text("ALTER TABLE events DISABLE TRIGGER USER"))
-            await conn.execute(sa.text(statement))
-            await conn.execute(sa.text("ALTER TABLE events ENABLE TRIGGER USER"))
-        else:
-            await conn.execute(sa.text("DROP TRIGGER events_no_update"))
-            await conn.execute(sa.text(statement))
 
 
 def health(database_url: str) -> dict:

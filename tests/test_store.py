@@ -24,7 +24,7 @@ from events.store import (
     chain_hash,
     format_instant,
 )
-from tests.factories import StepClock, make_fact
+from tests.factories import StepClock, make_fact, tamper
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -175,24 +175,6 @@ async def test_the_database_refuses_to_change_the_log(store: EventStore, backend
             async with store.engine.begin() as conn:
                 await conn.execute(sa.text(statement))
     assert len(await store.read_all()) == 1
-
-
-async def tamper(store: EventStore, backend: str, statement: str) -> None:
-    """Change a stored row behind the store's back, switching the trigger off to do it."""
-    async with store.engine.begin() as conn:
-        if backend == "postgres":
-            await conn.execute(sa.text("ALTER TABLE events DISABLE TRIGGER USER"))
-            await conn.execute(sa.text(statement))
-            await conn.execute(sa.text("ALTER TABLE events ENABLE TRIGGER USER"))
-        else:
-            await conn.execute(sa.text("DROP TRIGGER events_no_update"))
-            await conn.execute(sa.text(statement))
-            await conn.execute(
-                sa.text(
-                    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN "
-                    "SELECT RAISE(ABORT, 'events are append-only: UPDATE is refused'); END"
-                )
-            )
 
 
 async def test_verify_finds_a_tampered_row(store: EventStore, backend: str):
