@@ -30,47 +30,10 @@ from service.auth import create_token
 from service.wiring import open_store
 from tests.benchmarks import bench_seed
 from tests.factories import fact_data
-from tests.test_processes import ROOT, free_port, wait_healthy
+from tests.served import ROOT, Served, free_port
 
 SEED_FACTS = 20_000
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
-
-
-class Service:
-    """`timeline serve` as a child process, logging to a file."""
-
-    def __init__(self, url: str, log: Path, port: int | None = None) -> None:
-        self.url, self.log, self.port = url, log, port or free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> Service:
-        env = {
-            **os.environ,
-            "TIMELINE_DATABASE_URL": self.url,
-            "TIMELINE_PORT": str(self.port),
-            "TIMELINE_SCHEDULER": "off",
-        }
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "serve"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_healthy(self.port, self.process, timeout=60)
-        return self
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
 
 
 def timeline_cli(*args: str, url: str) -> subprocess.CompletedProcess:
@@ -164,7 +127,7 @@ def test_kill_9_during_concurrent_writes_loses_no_acknowledged_write(
     store = open_store(database_url, null_pool=True)
     token = asyncio.run(create_token(store.engine, "burst"))
     asyncio.run(store.engine.dispose())
-    service = Service(database_url, tmp_path / "server.log").start()
+    service = Served(database_url, tmp_path / "server.log").start()
     acknowledged: set[str] = set()
     attempted: set[str] = set()
     lock = threading.Lock()
@@ -209,7 +172,7 @@ def test_kill_9_during_concurrent_writes_loses_no_acknowledged_write(
     assert stored <= attempted
     assert_consistent(database_url)
 
-    restarted = Service(database_url, tmp_path / "server.log").start()
+    restarted = Served(database_url, tmp_path / "server.log").start()
     try:
         with httpx.Client(base_url=restarted.base, timeout=10) as client:
             for fact_id in sorted(stored)[:50]:
@@ -280,7 +243,7 @@ def test_postgres_restart_gets_quick_503s_then_the_service_reconnects(
     token = asyncio.run(create_token(engine, "editor"))
     asyncio.run(engine.dispose())
     headers = {"Authorization": f"Bearer {token}"}
-    service = Service(url, tmp_path / "server.log").start()
+    service = Served(url, tmp_path / "server.log").start()
     try:
         with httpx.Client(base_url=service.base, timeout=15) as client:
             assert client.get("/api/v1/timeline").status_code == 200

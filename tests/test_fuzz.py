@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import schemathesis
@@ -28,7 +27,7 @@ from service import migrate
 from service.app import create_app
 from service.settings import Settings
 from tests.factories import seeded_with_token
-from tests.test_processes import ROOT, free_port, wait_healthy
+from tests.served import Served
 
 EXAMPLES = int(os.environ.get("TIMELINE_FUZZ_EXAMPLES", "25"))
 # Not `negative_data_rejection`: in a query string every value is text, so its "invalid"
@@ -36,41 +35,23 @@ EXAMPLES = int(os.environ.get("TIMELINE_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
-class Served:
-    def __init__(self, base: str, token: str, url: str) -> None:
-        self.base, self.token, self.url = base, token, url
+class Fuzzed(NamedTuple):
+    base: str
+    token: str
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     folder: Path = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite:///{folder / 'timeline.db'}"
     migrate.upgrade(url)
     token = asyncio.run(seeded_with_token(url, "fuzzer"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "TIMELINE_DATABASE_URL": url,
-        "TIMELINE_PORT": str(port),
-        "TIMELINE_SCHEDULER": "off",
-    }
-    with (folder / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_healthy(port, process)
-            yield Served(f"http://127.0.0.1:{port}", token, url)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-    errors = [
-        line for line in (folder / "server.log").read_text().splitlines() if "Traceback" in line
-    ]
+    service = Served(url, folder / "server.log").start()
+    try:
+        yield Fuzzed(service.base, token)
+    finally:
+        service.stop()
+    errors = [line for line in service.log.read_text().splitlines() if "Traceback" in line]
     assert not errors, "the server logged a traceback while fuzzed"
 
 
@@ -93,7 +74,7 @@ schema = _schema()
     suppress_health_check=list(HealthCheck),
     derandomize=os.environ.get("TIMELINE_FUZZ_RANDOM") != "1",
 )
-def test_no_operation_fails_or_breaks_its_schema(case: schemathesis.Case, served: Served) -> None:
+def test_no_operation_fails_or_breaks_its_schema(case: schemathesis.Case, served: Fuzzed) -> None:
     case.call_and_validate(
         base_url=served.base,
         headers={"Authorization": f"Bearer {served.token}"},

@@ -9,7 +9,8 @@ from pathlib import Path
 from service.auth import create_token
 from service.wiring import open_store
 from tests.loadgen import run_load
-from tests.test_faults import Service, assert_consistent, stored_fact_ids, timeline_cli
+from tests.served import Served
+from tests.test_faults import assert_consistent, stored_fact_ids, timeline_cli
 
 
 def test_two_processes_under_mixed_load_lose_nothing(postgres_url: str, tmp_path: Path):
@@ -17,7 +18,7 @@ def test_two_processes_under_mixed_load_lose_nothing(postgres_url: str, tmp_path
     store = open_store(postgres_url, null_pool=True)
     token = asyncio.run(create_token(store.engine, "load"))
     asyncio.run(store.engine.dispose())
-    services = [Service(postgres_url, tmp_path / f"server-{i}.log").start() for i in range(2)]
+    services = [Served(postgres_url, tmp_path / f"server-{i}.log").start() for i in range(2)]
     try:
         result = asyncio.run(run_load([s.base for s in services], token, connections=16, seconds=6))
     finally:

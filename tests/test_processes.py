@@ -4,11 +4,6 @@ on several machines: concurrent writes through both, nothing lost, read model co
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,57 +14,19 @@ from projections import timeline
 from service.auth import create_token
 from service.wiring import open_store
 from tests.factories import fact_data
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(url: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "TIMELINE_DATABASE_URL": url,
-        "TIMELINE_PORT": str(port),
-        "TIMELINE_SCHEDULER": "off",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode())
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise TimeoutError(f"server on port {port} did not start")
+from tests.served import Served
 
 
 @pytest.fixture
-def two_servers(postgres_url: str) -> Iterator[tuple[str, list[int]]]:
-    ports = [free_port(), free_port()]
-    processes = [start_server(postgres_url, port) for port in ports]
+def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
+    servers = [Served(postgres_url, tmp_path / f"server-{i}.log") for i in range(2)]
     try:
-        for port, process in zip(ports, processes, strict=True):
-            wait_healthy(port, process)
-        yield postgres_url, ports
+        for server in servers:
+            server.start()
+        yield postgres_url, [server.port for server in servers]
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
+        for server in servers:
+            server.stop()
 
 
 async def test_two_processes_writing_at_once(two_servers):

@@ -4,11 +4,7 @@ one runs the scheduled jobs, and when it is killed the other takes over."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,46 +17,26 @@ from events.decider import RecordFact
 from events.handler import handle
 from service.wiring import open_store
 from tests.factories import make_fact
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.served import Served
 
 
-class Server:
+class Server(Served):
+    """A service process with its scheduler on, retrying the election quickly."""
+
     def __init__(self, url: str, backups: Path, log: Path) -> None:
-        self.port = free_port()
         env = {
-            **os.environ,
-            "TIMELINE_DATABASE_URL": url,
-            "TIMELINE_PORT": str(self.port),
             "TIMELINE_SCHEDULER": "on",
             "TIMELINE_SCHEDULER_RETRY_SECONDS": "0.2",
             "TIMELINE_BACKUP_DIR": str(backups),
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
-        )
-        self.log = log
+        super().__init__(url, log, env=env)
+        self.start(wait=False)
 
     def get(self, path: str) -> Any:
-        return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=5).json()
+        return httpx.get(f"{self.base}{path}", timeout=5).json()
 
     def jobs(self) -> dict[str, Any]:
         return self.get("/api/v1/jobs")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-        self.process.wait(timeout=15)
 
 
 def eventually(check: Callable[[], bool], what: str, within: float = 60) -> None:

@@ -11,11 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,8 +26,8 @@ from service import migrate
 from service.auth import create_token
 from service.wiring import open_store
 from tests.factories import fact_data
+from tests.served import Served, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("TIMELINE_REQUIRE_BROWSER") == "1"
 
@@ -56,12 +52,6 @@ add.call(document, 'securitypolicyviolation', (e) => {
 # --- the service and the host site ----------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def _seed(database_url: str, seeds: list[Path]) -> str:
     store = open_store(database_url, null_pool=True)
     try:
@@ -81,36 +71,8 @@ class Service:
         with ThreadPoolExecutor(1) as worker:
             worker.submit(migrate.upgrade, self.database_url).result()
             self.token = worker.submit(asyncio.run, _seed(self.database_url, seeds)).result()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(directory / "server.log", "wb")  # noqa: SIM115 (closed in stop)
-        env = {
-            **os.environ,
-            "TIMELINE_DATABASE_URL": self.database_url,
-            "TIMELINE_PORT": str(self.port),
-            "TIMELINE_SCHEDULER": "off",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-        )
-        self._wait_healthy(directory / "server.log")
-
-    def _wait_healthy(self, log: Path, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the service exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"the service did not start: {log.read_text()[-2000:]}")
+        self.served = Served(self.database_url, directory / "server.log").start()
+        self.port, self.url = self.served.port, self.served.base
 
     def items(self, **params: Any) -> list[dict[str, Any]]:
         """Every item of the timeline API for these filters, following next_cursor."""
@@ -134,9 +96,7 @@ class Service:
         assert response.status_code == 201, response.text
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self._log.close()
+        self.served.stop()
 
 
 class HostSite:

@@ -21,7 +21,8 @@ from service import migrate
 from service.auth import create_token
 from service.wiring import open_store
 from tests.loadgen import MIX, run_load
-from tests.test_faults import Service, stored_fact_ids, timeline_cli
+from tests.served import Served
+from tests.test_faults import stored_fact_ids, timeline_cli
 
 CONNECTIONS = 32
 SECONDS = 30.0
@@ -44,7 +45,7 @@ def main() -> None:
         token = asyncio.run(create_token(store.engine, "load"))
         asyncio.run(store.engine.dispose())
         with tempfile.TemporaryDirectory() as tmp:
-            services = [Service(url, Path(tmp) / f"server-{i}.log").start() for i in range(2)]
+            services = [Served(url, Path(tmp) / f"server-{i}.log").start() for i in range(2)]
             try:
                 result = asyncio.run(
                     run_load(
