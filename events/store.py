@@ -6,10 +6,14 @@ skip an event that commits later with a lower position. Under that lock each eve
 its position, its `recorded_at` and its hash over the previous event's hash.
 
 An append is a handful of SQL operations: lock; read the log's head and the streams'
-versions in one query; insert every event in one statement; project; commit. On SQLite
-the whole of it runs on a synchronous connection in one hand-off to the store's writer
-thread (SQLite serialises writers anyway); on PostgreSQL the store's own statements go to
-asyncpg directly, BEGIN and the lock sharing one round trip.
+versions in one query; insert every event in one statement; project; commit. Mostly it is
+fewer: the store guesses the head (the last one it saw) and the versions (the ones the
+caller expects) and sends one insert that holds only if the guesses do; a wrong guess costs
+one statement, then the exact way runs. On PostgreSQL the store's own statements go to
+asyncpg directly, BEGIN and the lock sharing one round trip. On SQLite an append runs on a
+synchronous connection: right on the event loop when no other writer holds the database
+(a commit in WAL mode takes tens of microseconds, less than a hand-off to a thread), and
+otherwise in the store's writer thread, which waits for the lock without holding up the loop.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import datetime as dt
 import functools
 import hashlib
 import inspect
+import sqlite3
+import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +34,9 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import asyncpg
 import msgspec
 import sqlalchemy as sa
+from msgspec.structs import astuple
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import StaticPool
 
 from events import model
 from events.db import WRITE, is_sqlite, sqlite_twin
@@ -52,7 +60,8 @@ class ConcurrencyError(Exception):
         self.actual = actual
 
 
-class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):
+class RecordedEvent(msgspec.Struct, frozen=True):
+    # The fields are in the event table's columns' order: astuple() is a row.
     position: int
     stream_id: str
     version: int
@@ -83,14 +92,27 @@ AsyncProjector = Callable[[AsyncConnection, Sequence[RecordedEvent]], Awaitable[
 Clock = Callable[[], dt.datetime]
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+utc_now: Clock = functools.partial(dt.datetime.now, dt.UTC)
 
 
 def format_instant(instant: dt.datetime) -> str:
     if instant.tzinfo is None:
         raise ValueError("instants must be timezone-aware")
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    global _last_second
+    i = instant if instant.tzinfo is dt.UTC else instant.astimezone(dt.UTC)
+    # Every append formats its instant, and formatting the date and time costs more than
+    # writing the event to SQLite's WAL: they are formatted once a second, and only the
+    # microseconds each time.
+    second = (i.second, i.minute, i.hour, i.day, i.month, i.year)
+    if second != _last_second[0]:
+        _last_second = (
+            second,
+            f"{i.year:04d}-{i.month:02d}-{i.day:02d}T{i.hour:02d}:{i.minute:02d}:{i.second:02d}.",
+        )
+    return f"{_last_second[1]}{i.microsecond:06d}Z"
+
+
+_last_second: tuple[tuple[int, ...], str] = ((), "")
 
 
 def parse_instant(text: str) -> dt.datetime:
@@ -100,9 +122,16 @@ def parse_instant(text: str) -> dt.datetime:
 _content = msgspec.json.Encoder()
 
 
+# hashlib.sha256() looks the digest up in OpenSSL on every call (Python 3.11); a copy of a
+# fresh one skips that, which is a good part of hashing an event.
+_SHA256 = hashlib.sha256()
+
+
 def _hash(previous: str, fields: tuple[Any, ...]) -> str:
     # fields: position, stream_id, version, type, data, actor, reason, recorded_at
-    return hashlib.sha256(previous.encode() + b"\n" + _content.encode(fields)).hexdigest()
+    digest = _SHA256.copy()
+    digest.update(previous.encode() + b"\n" + _content.encode(fields))
+    return digest.hexdigest()
 
 
 def chain_hash(previous: str, event: RecordedEvent) -> str:
@@ -136,34 +165,6 @@ _COLUMNS = [
 _NAMES = "position, stream_id, version, type, data, actor, reason, recorded_at, hash"
 
 
-def _row_to_event(row: Sequence[Any]) -> RecordedEvent:
-    return RecordedEvent(
-        position=row[0],
-        stream_id=row[1],
-        version=row[2],
-        type=row[3],
-        data=row[4],
-        actor=row[5],
-        reason=row[6],
-        recorded_at=row[7],
-        hash=row[8],
-    )
-
-
-def _as_row(r: RecordedEvent) -> tuple[Any, ...]:
-    return (
-        r.position,
-        r.stream_id,
-        r.version,
-        r.type,
-        r.data,
-        r.actor,
-        r.reason,
-        r.recorded_at,
-        r.hash,
-    )
-
-
 # The log's head (position, hash, instant) and the current version of each stream asked
 # about, in one query: the head's row has a position, the streams' rows have none.
 _HEAD_SQL = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
@@ -179,7 +180,12 @@ _PG_HEAD_AND_VERSIONS = (
     "UNION ALL SELECT NULL, stream_id, NULL, max(version) FROM events "
     "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
 )
-_SQLITE_INSERT = f"INSERT INTO events ({_NAMES}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_SQLITE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_SQLITE_INSERT = f"INSERT INTO events ({_NAMES}) VALUES {_SQLITE_ROW}"
+# The most events one guessed SQLite insert carries: 9 parameters each, within SQLite's
+# limit of 32,766 per statement. Larger appends go the exact way.
+_SQLITE_GUESSED_EVENTS = 1000
+_SQLITE_AT_VERSION = "EXISTS (SELECT 1 FROM events WHERE stream_id = ? AND version = ?)"
 # One statement and one round trip for any number of events.
 _PG_UNNEST = (
     "SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::text[], "
@@ -210,6 +216,20 @@ UNION ALL SELECT NULL, stream_id, NULL, version FROM current
 UNION ALL SELECT NULL, NULL, NULL, count(*)::integer FROM inserted
 """
 
+# The answer lies in [lo, hi]: lo is recorded at or before the instant (0 stands for "none
+# is"), and each step reads the event midway and halves the range, to lo = hi.
+_POSITION_AT = """
+WITH RECURSIVE search(lo, hi) AS (
+    SELECT CAST(0 AS BIGINT), (SELECT coalesce(max(position), 0) FROM events)
+    UNION ALL
+    SELECT CASE WHEN e.recorded_at <= :instant THEN (s.lo + s.hi + 1) / 2 ELSE s.lo END,
+           CASE WHEN e.recorded_at <= :instant THEN s.hi ELSE (s.lo + s.hi + 1) / 2 - 1 END
+    FROM search AS s JOIN events AS e ON e.position = (s.lo + s.hi + 1) / 2
+    WHERE s.lo < s.hi
+)
+SELECT max(lo) FROM search
+"""
+
 Head = tuple[int, str, str]  # position, hash, instant of the last event
 _EMPTY: Head = (0, GENESIS_HASH, "")
 
@@ -224,12 +244,12 @@ def _split(rows: Sequence[Sequence[Any]]) -> tuple[Head, dict[str, int]]:
     return head, versions
 
 
-# The store's own SQLite statements go to the DBAPI cursor: SQLAlchemy's work per
-# statement costs several times what SQLite's does.
+# The store's own SQLite statements go to the DBAPI connection (sqlite3's, or SQLAlchemy's
+# adapter of aiosqlite's): SQLAlchemy's work per statement costs several times SQLite's.
 
 
-def _sqlite_head(conn: sa.Connection, stream_ids: Sequence[str]) -> tuple[Head, dict[str, int]]:
-    cursor = conn.connection.cursor()
+def _sqlite_head(db: Any, stream_ids: Sequence[str]) -> tuple[Head, dict[str, int]]:
+    cursor = db.cursor()
     try:
         cursor.execute(_SQLITE_HEAD_AND_VERSIONS, (msgspec.json.encode(stream_ids).decode(),))
         return _split(cursor.fetchall())
@@ -237,16 +257,96 @@ def _sqlite_head(conn: sa.Connection, stream_ids: Sequence[str]) -> tuple[Head, 
         cursor.close()
 
 
-def _sqlite_insert(conn: sa.Connection, recorded: Sequence[RecordedEvent]) -> None:
-    cursor = conn.connection.cursor()
+def _sqlite_insert(db: Any, recorded: Sequence[RecordedEvent]) -> None:
+    cursor = db.cursor()
     try:
-        cursor.executemany(_SQLITE_INSERT, [_as_row(r) for r in recorded])
+        cursor.executemany(_SQLITE_INSERT, [astuple(r) for r in recorded])
     finally:
         cursor.close()
 
 
+@functools.lru_cache(maxsize=256)
+def _sqlite_guessed_sql(events: int, guards: int) -> str:
+    values = ", ".join([_SQLITE_ROW] * events)
+    if not guards:
+        return f"INSERT INTO events ({_NAMES}) VALUES {values}"
+    where = " AND ".join([_SQLITE_AT_VERSION] * guards)
+    return f"INSERT INTO events ({_NAMES}) SELECT * FROM (VALUES {values}) WHERE {where}"
+
+
+def _sqlite_guessed_insert(
+    db: sqlite3.Connection, recorded: Sequence[RecordedEvent], expected: dict[str, int]
+) -> bool:
+    """Insert the events recorded after a guessed head, if the guesses hold; else nothing.
+
+    One statement, so all of it or none. A head that is not the log's any more is refuted
+    by the position's uniqueness (the next position is taken), a stream that has moved past
+    its expected version by that of (stream_id, version), and one that is behind it by the
+    guard that its expected version exists (a new stream, expected at 0, needs none).
+    """
+    guards = [(stream_id, version) for stream_id, version in expected.items() if version]
+    params = [value for r in recorded for value in astuple(r)]
+    for pair in guards:
+        params.extend(pair)
+    try:
+        cursor = db.execute(_sqlite_guessed_sql(len(recorded), len(guards)), params)
+    except sqlite3.IntegrityError:
+        return False
+    return cursor.rowcount == len(recorded)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+
+
+class _SqliteWriter:
+    """A SQLite connection of the store's own for appends, and a SQLAlchemy engine over it.
+
+    Projectors take a SQLAlchemy connection: the engine gives one over this very DBAPI
+    connection, and as pysqlite's SQLAlchemy dialect sends no BEGIN of its own, the store's
+    BEGIN IMMEDIATE is the transaction's.
+    """
+
+    def __init__(self, twin: sa.Engine, *pragmas: str) -> None:
+        self._pooled = twin.raw_connection()  # configured like every connection of the twin
+        self.db: sqlite3.Connection = self._pooled.driver_connection
+        for pragma in pragmas:
+            self.db.execute(f"PRAGMA {pragma}")
+        db = self.db
+        self.engine = sa.create_engine("sqlite://", creator=lambda: db, poolclass=StaticPool)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self._pooled.invalidate()  # never back in the twin's pool: its settings differ
+
+
+class _SqliteWriting:
+    """How a store appends to a SQLite file: on the event loop when it can, else in a thread.
+
+    The loop's writer never waits for another connection's write lock (busy_timeout 0: it
+    gets SQLITE_BUSY, having written nothing, and the append goes to the writer thread,
+    whose connection waits). It is used only where a commit doesn't wait for the disk
+    either: at synchronous=NORMAL (or OFF) a WAL commit is a write to the OS, tens of
+    microseconds, less than a hand-off to a thread; at FULL every commit flushes, so appends
+    go to the thread.
+    """
+
+    def __init__(self, twin: sa.Engine) -> None:
+        self.here = _SqliteWriter(twin, "busy_timeout=0")
+        self.thread_writer = _SqliteWriter(twin)
+        synchronous = self.here.db.execute("PRAGMA synchronous").fetchone()[0]
+        self.on_loop = synchronous <= 1  # OFF or NORMAL
+        self.lock = threading.Lock()  # the loop's writer is one connection: one user at a time
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
+
+    def close(self) -> None:
+        self.thread.shutdown(wait=False)
+        self.here.close()
+        self.thread_writer.close()
+
+
 def _pg_columns(recorded: Sequence[RecordedEvent]) -> list[list[Any]]:
-    columns = [list(c) for c in zip(*map(_as_row, recorded), strict=True)]
+    columns = [list(c) for c in zip(*map(astuple, recorded), strict=True)]
     return columns or [[] for _ in range(9)]
 
 
@@ -270,7 +370,8 @@ class EventStore:
         lock_timeout_ms: int = 10_000,
     ) -> None:
         self.engine = engine
-        self.projectors = list(projectors)
+        self.projectors = tuple(projectors)
+        self._any_async_projector = any(map(_is_async, self.projectors))
         self.clock = clock
         self.lock_timeout_ms = lock_timeout_ms
         self._sqlite = is_sqlite(engine)
@@ -280,14 +381,10 @@ class EventStore:
         self._autocommit = (
             engine if self._sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        self._guess: Head | None = None  # PostgreSQL: see _guessed
+        self._guess: Head | None = None  # the head this store last saw: see _guess_for
         self._twin = sqlite_twin(engine) if self._sqlite else None
-        self._thread: ThreadPoolExecutor | None = None
-        if self._twin is not None:
-            # One writer thread: appends queue here, not on SQLite's busy handler.
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
-            weakref.finalize(self, self._thread.shutdown, wait=False)
-            self._twin_writer = self._twin.execution_options(**WRITE)
+        self._writing: _SqliteWriting | None = None  # SQLite files: made when first needed
+        self._writing_made = threading.Lock()
 
     # --- writing --------------------------------------------------------------------------
 
@@ -351,24 +448,82 @@ class EventStore:
         self, appends: Sequence[Append], *, actor: str, reason: str | None = None
     ) -> list[RecordedEvent]:
         """Append to several streams in one transaction: all of it, or nothing."""
-        if self._thread is not None and not any(map(_is_async, self.projectors)):
-            return await asyncio.get_running_loop().run_in_executor(
-                self._thread, self._append_on_twin, appends, actor, reason
-            )
-        async with self.write_transaction() as conn:
-            return await self.append_in(conn, appends, actor=actor, reason=reason)
+        if self._twin is None or self._any_async_projector:
+            async with self.write_transaction() as conn:
+                return await self.append_in(conn, appends, actor=actor, reason=reason)
+        writing = self._writing or self._sqlite_writing()
+        if writing.on_loop and writing.lock.acquire(blocking=False):
+            try:
+                return self._append_sqlite(writing.here, appends, actor, reason)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                # Another connection holds the write lock (nothing was written): wait for it
+                # in the writer thread, not here.
+            finally:
+                writing.lock.release()
+        return await asyncio.get_running_loop().run_in_executor(
+            writing.thread, self._append_sqlite, writing.thread_writer, appends, actor, reason
+        )
 
-    def _append_on_twin(
-        self, appends: Sequence[Append], actor: str, reason: str | None
+    def _sqlite_writing(self) -> _SqliteWriting:
+        with self._writing_made:
+            if self._writing is None:
+                assert self._twin is not None
+                self._writing = _SqliteWriting(self._twin)
+                weakref.finalize(self, self._writing.close)
+            return self._writing
+
+    def _append_sqlite(
+        self, writer: _SqliteWriter, appends: Sequence[Append], actor: str, reason: str | None
     ) -> list[RecordedEvent]:
-        with self._twin_writer.begin() as conn:
-            head, versions = _sqlite_head(conn, [a.stream_id for a in appends])
-            recorded = self._record(appends, head, versions, actor, reason)
+        """An append on one of the store's SQLite writers, guessed first (see the module doc)."""
+        db = writer.db
+        guess = self._guess_for(appends)
+        if guess is not None and not self.projectors:
+            # One statement is a transaction of its own: no BEGIN or COMMIT to send.
+            recorded = self._record(appends, guess[0], dict(guess[1]), actor, reason)
+            if _sqlite_guessed_insert(db, recorded, guess[1]):
+                return self._seen(recorded)
+            guess = None
+        with writer.engine.connect() as conn, conn.begin():
+            db.execute("BEGIN IMMEDIATE")
+            recorded = None
+            if guess is not None:
+                recorded = self._record(appends, guess[0], dict(guess[1]), actor, reason)
+                if not _sqlite_guessed_insert(db, recorded, guess[1]):
+                    recorded = None
+            if recorded is None:
+                head, versions = _sqlite_head(db, [a.stream_id for a in appends])
+                recorded = self._record(appends, head, versions, actor, reason)
+                if recorded:
+                    _sqlite_insert(db, recorded)
             if recorded:
-                _sqlite_insert(conn, recorded)
                 for project in self.projectors:
                     cast(Projector, project)(conn, recorded)
-            return recorded
+        return self._seen(recorded)
+
+    def _guess_for(self, appends: Sequence[Append]) -> tuple[Head, dict[str, int]] | None:
+        """The head this store last saw and the versions the caller expects, if both exist
+        (and each stream has events to insert: on SQLite only an insert tells a wrong guess)."""
+        head = self._guess
+        if head is None:
+            return None
+        expected: dict[str, int] = {}
+        events = 0
+        for a in appends:
+            if not a.events or a.expected_version is None or a.stream_id in expected:
+                return None
+            expected[a.stream_id] = a.expected_version
+            events += len(a.events)
+        if self._sqlite and events > _SQLITE_GUESSED_EVENTS:
+            return None
+        return head, expected
+
+    def _seen(self, recorded: list[RecordedEvent]) -> list[RecordedEvent]:
+        if recorded:
+            self._guess = (recorded[-1].position, recorded[-1].hash, recorded[-1].recorded_at)
+        return recorded
 
     async def append_in(
         self,
@@ -388,7 +543,7 @@ class EventStore:
             if recorded:
                 await self._insert_in(conn, recorded)
         if recorded:
-            self._guess = (recorded[-1].position, recorded[-1].hash, recorded[-1].recorded_at)
+            self._seen(recorded)
             await self._project(conn, recorded)
         return recorded
 
@@ -402,18 +557,16 @@ class EventStore:
         head and versions as they are if a guess was wrong (another process appended in
         between, or a version differs), or None where there is nothing to guess from.
         """
-        ids = [a.stream_id for a in appends]
-        guess = self._guess
-        expected = {a.stream_id: a.expected_version for a in appends}
-        if guess is None or len(expected) < len(ids) or None in expected.values():
+        found = self._guess_for(appends)
+        if found is None:
             return None
-        known = cast(dict[str, int], expected)
+        guess, known = found
         recorded = self._record(appends, guess, dict(known), actor, reason)
         rows = await self._pg(
             conn,
             _PG_GUARDED_INSERT,
             *_pg_columns(recorded),
-            ids,
+            list(known),
             list(known.values()),
             guess[0],
             guess[1],
@@ -442,39 +595,28 @@ class EventStore:
         recorded_at = max(format_instant(self.clock()), last_instant)
         recorded: list[RecordedEvent] = []
         for a in appends:
-            version = versions.get(a.stream_id, 0)
+            stream_id = a.stream_id
+            version = versions.get(stream_id, 0)
             for event in a.events:
                 position += 1
                 version += 1
                 kind, data = model.type_name(event), model.encode(event)
-                fields = (position, a.stream_id, version, kind, data, actor, reason, recorded_at)
+                fields = (position, stream_id, version, kind, data, actor, reason, recorded_at)
                 previous = _hash(previous, fields)
-                recorded.append(
-                    RecordedEvent(
-                        position=position,
-                        stream_id=a.stream_id,
-                        version=version,
-                        type=kind,
-                        data=data,
-                        actor=actor,
-                        reason=reason,
-                        recorded_at=recorded_at,
-                        hash=previous,
-                    )
-                )
-            versions[a.stream_id] = version
+                recorded.append(RecordedEvent(*fields, previous))
+            versions[stream_id] = version
         return recorded
 
     async def _head_in(
         self, conn: AsyncConnection, stream_ids: Sequence[str]
     ) -> tuple[Head, dict[str, int]]:
         if self._sqlite:
-            return await conn.run_sync(_sqlite_head, stream_ids)
+            return await conn.run_sync(lambda sync: _sqlite_head(sync.connection, stream_ids))
         return _split(await self._pg(conn, _PG_HEAD_AND_VERSIONS, list(stream_ids)))
 
     async def _insert_in(self, conn: AsyncConnection, recorded: Sequence[RecordedEvent]) -> None:
         if self._sqlite:
-            await conn.run_sync(_sqlite_insert, recorded)
+            await conn.run_sync(lambda sync: _sqlite_insert(sync.connection, recorded))
         else:
             await self._pg(conn, _PG_INSERT, *_pg_columns(recorded))
 
@@ -592,11 +734,9 @@ class EventStore:
                 found.setdefault(event.stream_id, []).append(event)
         return found
 
-    async def read_all(
-        self, after: int = 0, limit: int | None = 1000, *, until: dt.datetime | None = None
-    ) -> list[RecordedEvent]:
-        """The log in position order, after a position (and recorded no later than `until`)."""
-        query = _log_query(after, limit, until)
+    async def read_all(self, after: int = 0, limit: int | None = 1000) -> list[RecordedEvent]:
+        """The log in position order, after a position."""
+        query = _log_query(after, limit)
         if limit is not None and limit <= 1000:
             return await self.read(_read_events, query)
         return await self._read_bulk(functools.partial(_read_events, query=query))
@@ -606,16 +746,16 @@ class EventStore:
         conn: AsyncConnection,
         after: int = 0,
         limit: int | None = 1000,
-        *,
-        until: dt.datetime | None = None,
     ) -> list[RecordedEvent]:
-        return await conn.run_sync(_read_events, _log_query(after, limit, until))
+        return await conn.run_sync(_read_events, _log_query(after, limit))
 
     async def position_at(self, instant: dt.datetime) -> int:
-        """The last position recorded at or before `instant` (0 if none)."""
-        query = sa.select(sa.func.max(events_table.c.position)).where(
-            events_table.c.recorded_at <= format_instant(instant)
-        )
+        """The last position recorded at or before `instant` (0 if none).
+
+        A binary search over positions, as instants never run backwards along them: no
+        index on `recorded_at` for every append to keep up.
+        """
+        query = sa.text(_POSITION_AT).bindparams(instant=format_instant(instant))
         return await self.read(lambda conn: conn.execute(query).scalar() or 0)
 
     async def iterate(self, after: int = 0, batch: int = 5000) -> AsyncIterator[RecordedEvent]:
@@ -655,12 +795,10 @@ def _read_head(conn: sa.Connection) -> Head:
 
 
 def _read_events(conn: sa.Connection, query: sa.Select[Any]) -> list[RecordedEvent]:
-    return [_row_to_event(row) for row in conn.execute(query)]
+    return [RecordedEvent(*row) for row in conn.execute(query)]
 
 
-def _log_query(after: int, limit: int | None, until: dt.datetime | None) -> sa.Select[Any]:
+def _log_query(after: int, limit: int | None) -> sa.Select[Any]:
     query = sa.select(*_COLUMNS).where(events_table.c.position > after)
-    if until is not None:
-        query = query.where(events_table.c.recorded_at <= format_instant(until))
     query = query.order_by(events_table.c.position)
     return query if limit is None else query.limit(limit)

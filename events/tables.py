@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+# position is the rowid on SQLite (INTEGER PRIMARY KEY, migration 0006).
 # recorded_at is fixed-width UTC text ("2025-05-30T10:00:00.000000Z"): it sorts as time
 # does on both backends and round-trips byte for byte, which the hash chain needs.
 events = sa.Table(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import sqlalchemy as sa
+from msgspec.structs import astuple
 
 from events.db import create_engine
+from events.facts import DateInput
+from events.model import FactRescheduled
+from events.store import EventStore
 from service import migrate
 
 
@@ -35,3 +39,26 @@ def test_upgrade_twice_is_harmless(empty_database_url: str):
     migrate.upgrade(empty_database_url)
     migrate.upgrade(empty_database_url)
     assert "events" in table_names(empty_database_url)
+
+
+def test_the_log_survives_the_rebuild_of_its_table(empty_database_url: str):
+    """0006 rebuilds the SQLite event table (and drops an index on both): no event changes."""
+    url = empty_database_url
+
+    async def append_and_read(count: int) -> list[tuple[object, ...]]:
+        engine = create_engine(url, null_pool=True)
+        store = EventStore(engine)
+        for i in range(count):
+            await store.append(f"s{i % 3}", [FactRescheduled(date=DateInput("2026"))], actor="a")
+        assert await store.verify() is None
+        log = [astuple(r) for r in await store.read_all(limit=None)]
+        await engine.dispose()
+        return log
+
+    migrate.upgrade(url, "0005")
+    before = asyncio.run(append_and_read(5))
+    migrate.upgrade(url)
+    after = asyncio.run(append_and_read(2))
+    assert after[:5] == before and [row[0] for row in after] == list(range(1, 8))
+    migrate.downgrade(url, "0005")
+    assert asyncio.run(append_and_read(0)) == after

@@ -23,6 +23,7 @@ from events.store import (
     EventStore,
     chain_hash,
     format_instant,
+    parse_instant,
 )
 from tests.factories import StepClock, make_fact, tamper
 
@@ -328,6 +329,79 @@ async def test_two_stores_taking_turns_keep_one_chain(database_url: str):
     assert await stores[1].verify() is None
     for engine in engines:
         await engine.dispose()
+
+
+async def test_a_stream_behind_its_expected_version_is_refused(store: EventStore):
+    """The guessed insert's guard: the version the caller expects must exist."""
+    await store.append("s", [reschedule("2026")], NO_STREAM, actor="a")
+    with pytest.raises(ConcurrencyError) as error:
+        await store.append("s", [reschedule("2027")], 3, actor="a")
+    assert (error.value.expected, error.value.actual) == (3, 1)
+    await store.append("s", [reschedule("2027")], 1, actor="a")
+    assert [r.version for r in await store.read_stream("s")] == [1, 2]
+    assert await store.head() == 2 and await store.verify() is None
+
+
+async def test_an_append_waits_for_another_writers_transaction(database_url: str):
+    """On SQLite the append can't take the lock on the loop, so it waits in the writer thread."""
+    engines = [create_engine(database_url), create_engine(database_url)]
+    holder, writer = EventStore(engines[0]), EventStore(engines[1])
+    await writer.append("first", [reschedule("2026")], NO_STREAM, actor="w")  # a guess to use
+    async with holder.write_transaction() as conn:
+        await holder.append_in(conn, [Append("held", [reschedule("2026")], NO_STREAM)], actor="h")
+        waiting = asyncio.create_task(
+            writer.append("waiting", [reschedule("2027")], NO_STREAM, actor="w")
+        )
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+    [recorded] = await asyncio.wait_for(waiting, 10)
+    assert (recorded.stream_id, recorded.position) == ("waiting", 3)
+    assert await writer.verify() is None
+    for engine in engines:
+        await engine.dispose()
+
+
+async def test_a_failing_projector_writes_nothing(database_url: str):
+    projected: list[int] = []
+
+    def project(conn: sa.Connection, recorded) -> None:
+        if any(r.stream_id == "bad" for r in recorded):
+            raise RuntimeError("the projection refused it")
+        conn.execute(sa.text("SELECT 1"))
+        projected.extend(r.position for r in recorded)
+
+    engine = create_engine(database_url)
+    store = EventStore(engine, projectors=[project])
+    await store.append("good", [reschedule("2026")], NO_STREAM, actor="a")
+    with pytest.raises(RuntimeError, match="refused"):
+        await store.append("bad", [reschedule("2026")], NO_STREAM, actor="a")
+    await store.append("good", [reschedule("2027")], 1, actor="a")
+    assert projected == [1, 2]
+    assert [(r.stream_id, r.position) for r in await store.read_all()] == [
+        ("good", 1),
+        ("good", 2),
+    ]
+    await engine.dispose()
+
+
+async def test_position_at_an_instant(database_url: str):
+    """A binary search over positions: the last event recorded at or before the instant."""
+    engine = create_engine(database_url)
+    store = EventStore(engine, clock=StepClock(START, dt.timedelta(minutes=10)))
+    for i in range(13):  # several events share an instant when appended together
+        await store.append(f"s{i}", [reschedule("2026")] * (1 + i % 3), NO_STREAM, actor="a")
+    log = await store.read_all()
+    instants = sorted({r.recorded_at for r in log})
+    probes = [START - dt.timedelta(seconds=1)]
+    for text in instants:
+        at = parse_instant(text)
+        probes += [at, at + dt.timedelta(minutes=5)]
+    for probe in probes:
+        expected = max(
+            (r.position for r in log if r.recorded_at <= format_instant(probe)), default=0
+        )
+        assert await store.position_at(probe) == expected, probe
+    await engine.dispose()
 
 
 async def test_one_stream_twice_in_one_append_many(store: EventStore):

@@ -6,8 +6,10 @@ Both sides do the same work on the same kind of database, in the same run:
 - batch of 100: appends of 100 events each, each to a new stream.
 
 Ours is `EventStore.append(..., expected_version=NO_STREAM)` through `events.db.create_engine`
-(SQLite: the store's synchronous twin engine in its writer thread; PostgreSQL: asyncpg), one
-event loop per measurement. The reference is the library's application recorder
+(SQLite: the store's own `sqlite3` connection, on the event loop at synchronous=NORMAL and in
+its writer thread at FULL; PostgreSQL: asyncpg), one event loop per measurement, each event
+encoded, timestamped and hashed into the chain inside the timed loop. The library's events
+arrive already encoded (its mapper's work is not timed). The reference is the library's application recorder
 (`insert_events`) on its own datastore (sqlite3 / psycopg 3). Every measurement gets a fresh
 database: a SQLite file in a temp directory, or a PostgreSQL database
 `timeline_bench_<random>` created on the server named by TIMELINE_BENCH_POSTGRES_URL (default
