@@ -25,6 +25,7 @@ import hashlib
 import inspect
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -98,21 +99,29 @@ utc_now: Clock = functools.partial(dt.datetime.now, dt.UTC)
 def format_instant(instant: dt.datetime) -> str:
     if instant.tzinfo is None:
         raise ValueError("instants must be timezone-aware")
-    global _last_second
     i = instant if instant.tzinfo is dt.UTC else instant.astimezone(dt.UTC)
-    # Every append formats its instant, and formatting the date and time costs more than
-    # writing the event to SQLite's WAL: they are formatted once a second, and only the
-    # microseconds each time.
-    second = (i.second, i.minute, i.hour, i.day, i.month, i.year)
-    if second != _last_second[0]:
-        _last_second = (
-            second,
-            f"{i.year:04d}-{i.month:02d}-{i.day:02d}T{i.hour:02d}:{i.minute:02d}:{i.second:02d}.",
-        )
-    return f"{_last_second[1]}{i.microsecond:06d}Z"
+    return (
+        f"{i.year:04d}-{i.month:02d}-{i.day:02d}T{i.hour:02d}:{i.minute:02d}:{i.second:02d}"
+        f".{i.microsecond:06d}Z"
+    )
 
 
-_last_second: tuple[tuple[int, ...], str] = ((), "")
+def utc_now_text() -> str:
+    """format_instant(utc_now()), straight from the system clock.
+
+    Every append takes the time, and getting a datetime (glibc's gmtime takes a lock) and
+    formatting it cost more than SQLite's part of a small append: the date and time are
+    formatted once a second here, and only the microseconds each time.
+    """
+    global _second_text
+    second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    if second != _second_text[0]:
+        whole = format_instant(dt.datetime.fromtimestamp(second, dt.UTC))
+        _second_text = (second, whole[: -len("000000Z")])
+    return f"{_second_text[1]}{micro:06d}Z"
+
+
+_second_text: tuple[int, str] = (-1, "")
 
 
 def parse_instant(text: str) -> dt.datetime:
@@ -592,7 +601,8 @@ class EventStore:
                 raise ConcurrencyError(a.stream_id, a.expected_version, actual)
         position, previous, last_instant = head
         # Time never runs backwards in the log, whatever the clocks of several processes say.
-        recorded_at = max(format_instant(self.clock()), last_instant)
+        now = utc_now_text() if self.clock is utc_now else format_instant(self.clock())
+        recorded_at = max(now, last_instant)
         recorded: list[RecordedEvent] = []
         for a in appends:
             stream_id = a.stream_id
