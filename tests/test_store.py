@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from events.store import (
     chain_hash,
     format_instant,
     parse_instant,
+    utc_now_text,
 )
 from tests.factories import StepClock, make_fact, tamper
 
@@ -57,6 +59,16 @@ async def test_the_store_sets_recorded_at_and_never_lets_it_run_backwards(databa
     assert first[0].recorded_at == "2025-01-01T00:00:00.000000Z"
     assert second[0].recorded_at >= first[0].recorded_at
     await engine.dispose()
+
+
+def test_the_default_clock_writes_instants_as_format_instant_does():
+    for _ in range(3):
+        before = format_instant(dt.datetime.now(dt.UTC))
+        text = utc_now_text()
+        after = format_instant(dt.datetime.now(dt.UTC))
+        assert before <= text <= after
+        assert format_instant(parse_instant(text)) == text
+        time.sleep(0.6)  # into another second: the cached date and time are made anew
 
 
 async def test_every_event_carries_a_hash_over_the_previous_one(store: EventStore):
