@@ -338,15 +338,29 @@ class _SqliteWriting:
     either: at synchronous=NORMAL (or OFF) a WAL commit is a write to the OS, tens of
     microseconds, less than a hand-off to a thread; at FULL every commit flushes, so appends
     go to the thread.
+
+    Checkpoints flush too (SQLite runs one in the committing connection once the WAL passes
+    1,000 pages), so the loop's writer runs none: after CHECKPOINT_AFTER of its commits the
+    next append goes to the thread, which checkpoints after it. Until then every append
+    goes there, so the checkpoint completes and the WAL starts again from its beginning.
     """
 
+    CHECKPOINT_AFTER = 500  # commits: about SQLite's own 1,000 pages for small appends
+
     def __init__(self, twin: sa.Engine) -> None:
-        self.here = _SqliteWriter(twin, "busy_timeout=0")
+        self.here = _SqliteWriter(twin, "busy_timeout=0", "wal_autocheckpoint=0")
         self.thread_writer = _SqliteWriter(twin)
         synchronous = self.here.db.execute("PRAGMA synchronous").fetchone()[0]
         self.on_loop = synchronous <= 1  # OFF or NORMAL
         self.lock = threading.Lock()  # the loop's writer is one connection: one user at a time
+        self.commits_here = 0
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
+
+    def checkpoint_if_due(self) -> None:
+        """In the writer thread: the checkpoint the loop's commits have made due."""
+        if self.commits_here >= self.CHECKPOINT_AFTER:
+            self.thread_writer.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.commits_here = 0
 
     def close(self) -> None:
         self.thread.shutdown(wait=False)
@@ -461,9 +475,15 @@ class EventStore:
             async with self.write_transaction() as conn:
                 return await self.append_in(conn, appends, actor=actor, reason=reason)
         writing = self._writing or self._sqlite_writing()
-        if writing.on_loop and writing.lock.acquire(blocking=False):
+        if (
+            writing.on_loop
+            and writing.commits_here < writing.CHECKPOINT_AFTER
+            and writing.lock.acquire(blocking=False)
+        ):
             try:
-                return self._append_sqlite(writing.here, appends, actor, reason)
+                recorded = self._append_sqlite(writing.here, appends, actor, reason)
+                writing.commits_here += 1
+                return recorded
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise
@@ -472,8 +492,16 @@ class EventStore:
             finally:
                 writing.lock.release()
         return await asyncio.get_running_loop().run_in_executor(
-            writing.thread, self._append_sqlite, writing.thread_writer, appends, actor, reason
+            writing.thread, self._append_in_thread, writing, appends, actor, reason
         )
+
+    def _append_in_thread(
+        self, writing: _SqliteWriting, appends: Sequence[Append], actor: str, reason: str | None
+    ) -> list[RecordedEvent]:
+        try:
+            return self._append_sqlite(writing.thread_writer, appends, actor, reason)
+        finally:
+            writing.checkpoint_if_due()
 
     def _sqlite_writing(self) -> _SqliteWriting:
         with self._writing_made:

@@ -27,6 +27,7 @@ from events.store import (
     parse_instant,
     utc_now_text,
 )
+from service import migrate
 from tests.factories import StepClock, make_fact, tamper
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -371,6 +372,23 @@ async def test_an_append_waits_for_another_writers_transaction(database_url: str
     assert await writer.verify() is None
     for engine in engines:
         await engine.dispose()
+
+
+async def test_sqlite_checkpoints_keep_the_wal_small(tmp_path, monkeypatch):
+    """The loop's writer runs no checkpoint; the writer thread does, so the WAL is reused."""
+    from events.store import _SqliteWriting
+
+    monkeypatch.setattr(_SqliteWriting, "CHECKPOINT_AFTER", 50)
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    store = EventStore(engine)
+    for i in range(600):  # about two WAL frames (8 KB) each
+        await store.append(f"s{i}", [reschedule("2026")], NO_STREAM, actor="a")
+    # Never checkpointed, the WAL would hold every commit: about 5 MB.
+    assert (tmp_path / "wal.db-wal").stat().st_size < 1_500_000
+    assert await store.head() == 600 and await store.verify() is None
+    await engine.dispose()
 
 
 async def test_a_failing_projector_writes_nothing(database_url: str):
