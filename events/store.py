@@ -1,6 +1,7 @@
 """The event store: append with an expected version, read a stream, read the log by position.
 
-Appends are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an EXCLUSIVE table lock),
+Appends are serialised (SQLite: its write lock, taken by a one-statement append or by
+BEGIN IMMEDIATE; PostgreSQL: an EXCLUSIVE table lock),
 so positions are gapless and commit in order: a reader following positions can never
 skip an event that commits later with a lower position. Under that lock each event gets
 its position, its `recorded_at` and its hash over the previous event's hash.
@@ -11,9 +12,10 @@ fewer: the store guesses the head (the last one it saw) and the versions (the on
 caller expects) and sends one insert that holds only if the guesses do; a wrong guess costs
 one statement, then the exact way runs. On PostgreSQL the store's own statements go to
 asyncpg directly, BEGIN and the lock sharing one round trip. On SQLite an append runs on a
-synchronous connection: right on the event loop when no other writer holds the database
-(a commit in WAL mode takes tens of microseconds, less than a hand-off to a thread), and
-otherwise in the store's writer thread, which waits for the lock without holding up the loop.
+synchronous connection: at synchronous=NORMAL right on the event loop when no other writer
+holds the database (a commit in WAL mode takes tens of microseconds, less than a hand-off
+to a thread), and otherwise in the store's writer thread, which waits for the lock (or the
+disk) without holding up the loop; see _SqliteWriting.
 """
 
 from __future__ import annotations
