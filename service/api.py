@@ -135,18 +135,12 @@ def base_url(state: State) -> str:
 # --- reads ------------------------------------------------------------------------------
 
 
-@get(
-    "/api/v1/timeline",
-    opt=KEPT,
-    summary="The timeline: facts in date order, filtered",
-    description=(
-        "Facts ordered by start, then span (more precise first), then id. A fact matches "
-        "`from`/`to` when its [start, end] overlaps them. Repeated `country`, `tag` and "
-        "`status` values match any of them. `as_of` gives the timeline as the service knew "
-        "it at that instant."
-    ),
-)
-async def get_timeline(
+class TimelineQuery(msgspec.Struct):
+    filters: timeline.Filters
+    lang: str
+
+
+async def timeline_query(
     request: Request,
     state: State,
     from_: Annotated[dt.date | None, QueryParameter(name="from", description="ISO date")] = None,
@@ -158,10 +152,9 @@ async def get_timeline(
     q: Annotated[str | None, Parameter(max_length=200)] = None,
     lang: Annotated[str | None, Parameter(description="en or ru")] = None,
     as_of: Annotated[str | None, Parameter(description="RFC 3339 instant")] = None,
-    limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Parameter(max_length=500)] = None,
-) -> Page:
-    language = choose_lang(lang, request.headers.get("accept-language"))
+) -> TimelineQuery:
+    """The timeline's filters from the query string, checked: one dependency for every
+    route that serves the timeline in some format."""
     filters = timeline.Filters(
         start=from_,
         end=to,
@@ -176,16 +169,48 @@ async def get_timeline(
         raise Problem(400, f"at most {MAX_REPEAT} values of tag")
     if from_ and to and to < from_:
         raise Problem(400, "`to` is before `from`")
+    return TimelineQuery(filters, choose_lang(lang, request.headers.get("accept-language")))
+
+
+TIMELINE = {"timeline_query": Provide(timeline_query)}
+
+
+async def timeline_page(
+    state: State, query: TimelineQuery, limit: int, after: timeline.Cursor | None
+) -> Page:
+    rows, next_cursor = await state.store.read(
+        timeline.page, query.filters, limit=limit, after=after
+    )
+    url = base_url(state)
+    return Page(
+        items=[item(row, query.lang, url) for row in rows],
+        next_cursor=timeline.encode_cursor(next_cursor) if next_cursor else None,
+    )
+
+
+@get(
+    "/api/v1/timeline",
+    opt=KEPT,
+    dependencies=TIMELINE,
+    summary="The timeline: facts in date order, filtered",
+    description=(
+        "Facts ordered by start, then span (more precise first), then id. A fact matches "
+        "`from`/`to` when its [start, end] overlaps them. Repeated `country`, `tag` and "
+        "`status` values match any of them. `as_of` gives the timeline as the service knew "
+        "it at that instant."
+    ),
+)
+async def get_timeline(
+    state: State,
+    timeline_query: TimelineQuery,
+    limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Parameter(max_length=500)] = None,
+) -> Page:
     try:
         after = timeline.decode_cursor(cursor) if cursor else None
     except timeline.InvalidCursor as exc:
         raise Problem(400, str(exc)) from None
-    rows, next_cursor = await state.store.read(timeline.page, filters, limit=limit, after=after)
-    url = base_url(state)
-    return Page(
-        items=[item(row, language, url) for row in rows],
-        next_cursor=timeline.encode_cursor(next_cursor) if next_cursor else None,
-    )
+    return await timeline_page(state, timeline_query, limit, after)
 
 
 @get("/api/v1/facts/{fact_id:str}", opt={"conditional": "own"}, summary="One fact")

@@ -21,10 +21,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
-from litestar.params import Parameter, QueryParameter
+from litestar.params import Parameter
 
 from events.facts import COUNTRIES, KINDS, ORGANISATIONS, STATUSES, TAG
-from projections import timelinejs
+from projections import timeline, timelinejs
 from projections.items import Item, feed_url
 from service import api
 from service.conditional import etag_matches
@@ -397,6 +397,7 @@ async def oembed(
 @get(
     "/api/v1/timeline.timelinejs.json",
     opt=api.READ,
+    dependencies=api.TIMELINE,
     summary="The timeline as TimelineJS3 JSON",
     description=(
         "The facts of `/api/v1/timeline` with the same filters, in TimelineJS3's format: "
@@ -404,44 +405,11 @@ async def oembed(
         "'until' and qualified dates carry their label as `display_date`."
     ),
 )
-async def get_timelinejs(
-    request: Request,
-    state: State,
-    from_: Annotated[dt.date | None, QueryParameter(name="from", description="ISO date")] = None,
-    to: Annotated[dt.date | None, Parameter(description="ISO date")] = None,
-    country: list[str] | None = None,
-    tag: list[str] | None = None,
-    status: list[str] | None = None,
-    kind: str | None = None,
-    q: Annotated[str | None, Parameter(max_length=200)] = None,
-    lang: Annotated[str | None, Parameter(description="en or ru")] = None,
-    as_of: Annotated[str | None, Parameter(description="RFC 3339 instant")] = None,
-) -> timelinejs.TLTimeline:
-    filters = {
-        "from_": from_,
-        "to": to,
-        "country": country,
-        "tag": tag,
-        "status": status,
-        "kind": kind,
-        "q": q,
-        "lang": lang,
-        "as_of": as_of,
-    }
-    items = await _timeline_items(request, state, filters)
-    return timelinejs.timelinejs(
-        items, api.choose_lang(lang, request.headers.get("accept-language"))
-    )
-
-
-async def _timeline_items(request: Request, state: State, filters: dict) -> list[Item]:
-    """Every page of the timeline API's answer for these filters (checked by it, too)."""
+async def get_timelinejs(state: State, timeline_query: api.TimelineQuery) -> timelinejs.TLTimeline:
     items: list[Item] = []
-    cursor = None
-    while True:
-        page = await api.get_timeline.fn(
-            request=request, state=state, limit=PAGE, cursor=cursor, **filters
-        )
+    after = None
+    while True:  # every page of the timeline's answer
+        page = await api.timeline_page(state, timeline_query, PAGE, after)
         items.extend(page.items)
         if len(items) > TIMELINEJS_MAX_FACTS:
             raise Problem(
@@ -450,8 +418,8 @@ async def _timeline_items(request: Request, state: State, filters: dict) -> list
                 "(from, to, country, tag, status, kind)",
             )
         if page.next_cursor is None:
-            return items
-        cursor = page.next_cursor
+            return timelinejs.timelinejs(items, timeline_query.lang)
+        after = timeline.decode_cursor(page.next_cursor)
 
 
 ROUTES = [widget_script, embed, oembed, get_timelinejs]
