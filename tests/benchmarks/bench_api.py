@@ -37,11 +37,8 @@ import itertools
 import json
 import os
 import platform
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -62,10 +59,10 @@ from seeds import loader
 from service import migrate
 from service.wiring import open_store
 from tests.factories import make_fact
+from tests.served import Served
 
 from . import bench_seed, bench_store
 
-ROOT = Path(__file__).resolve().parents[2]
 N_FACTS = bench_seed.N_FACTS
 
 # 1. API
@@ -157,22 +154,6 @@ def _load_facts(jsonl: Path, db: Path) -> float:
     return elapsed
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _timeline_command() -> list[str]:
-    for candidate in (
-        Path(sys.executable).parent / "timeline",
-        ROOT / ".venv" / "bin" / "timeline",
-    ):
-        if candidate.exists():
-            return [str(candidate), "serve"]
-    raise RuntimeError("no `timeline` script next to the interpreter or in .venv/bin")
-
-
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc), or NaN where unavailable."""
     try:
@@ -182,59 +163,9 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class Server:
-    def __init__(self, db: Path, log: Path) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {
-            **os.environ,
-            "TIMELINE_DATABASE_URL": _url(db),
-            "TIMELINE_HOST": "127.0.0.1",
-            "TIMELINE_PORT": str(self.port),
-            "TIMELINE_WORKERS": "1",
-            "TIMELINE_SCHEDULER": "off",
-        }
-        self._log_file = log.open("wb")
-        self.process = subprocess.Popen(
-            _timeline_command(),
-            cwd=ROOT,
-            env=env,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, timeout: float = 60.0) -> float:
-        started = time.perf_counter()
-        while time.perf_counter() - started < timeout:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the server exited with {self.process.returncode}:\n{self.tail()}"
-                )
-            try:
-                response = httpx.get(self.base + HEALTH_PATH, timeout=1.0)
-                if response.status_code == 200 and response.json().get("status") == "ok":
-                    return time.perf_counter() - started
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the server did not answer /health in {timeout:.0f}s:\n{self.tail()}")
-
-    def tail(self, lines: int = 30) -> str:
-        self._log_file.flush()
-        text = self.log.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
-
-    def stop(self) -> int | None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-        self._log_file.close()
-        return self.process.returncode
+def served(db: Path, log: Path) -> Served:
+    """The service on `db` in a child process: one worker, no scheduler, not yet started."""
+    return Served(_url(db), log, env={"TIMELINE_HOST": "127.0.0.1", "TIMELINE_WORKERS": "1"})
 
 
 def _cpu_pressure_us() -> int | None:
@@ -318,7 +249,7 @@ async def _phase(
     )
 
 
-async def _drive(server: Server) -> tuple[dict[str, list[Phase]], Phase, float | None]:
+async def _drive(server: Served) -> tuple[dict[str, list[Phase]], Phase, float | None]:
     async with httpx.AsyncClient(base_url=server.base, timeout=30.0) as check:
         # What the timeline answers: a full page of 50, uncached or not.
         for path in (TIMELINE_PATH, MISS_PATH.format(n="check")):
@@ -364,16 +295,19 @@ async def _drive(server: Server) -> tuple[dict[str, list[Phase]], Phase, float |
 
 
 def _api(folder: Path, db: Path, report: Report) -> None:
-    server = Server(db, folder / "server.log")
+    server = served(db, folder / "server.log")
+    started = time.perf_counter()
     try:
-        ready = server.wait_ready()
+        server.start()
+        assert server.process is not None
         print(
-            f"server pid {server.process.pid} on {server.base} answered /health after {ready:.1f}s"
+            f"server pid {server.process.pid} on {server.base} answered /health after "
+            f"{time.perf_counter() - started:.1f}s"
         )
         phases, unloaded, stalled = asyncio.run(_drive(server))
     finally:
-        code = server.stop()
-        print(f"server stopped (exit code {code})")
+        server.stop()
+        print(f"server stopped (exit code {server.process and server.process.returncode})")
 
     def pooled(path: str) -> tuple[float, float, float, int, float, float]:
         runs = phases[path]

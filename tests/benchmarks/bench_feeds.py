@@ -39,9 +39,10 @@ from projections import calendar
 from seeds import loader
 from service import migrate
 from service.wiring import open_store
+from tests.served import Served
 
 from . import bench_seed
-from .bench_api import Server, _pct
+from .bench_api import _pct, served
 
 N_FACTS = 10_000
 FEED_ROUNDS = 5
@@ -117,7 +118,7 @@ def _time_reference(facts: list[Fact], base_url: str) -> tuple[float, int]:
     return time.perf_counter() - started, body.count(b"BEGIN:VEVENT")
 
 
-def _time_served(server: Server) -> tuple[float, int]:
+def _time_served(server: Served) -> tuple[float, int]:
     started = time.perf_counter()
     response = httpx.get(server.base + FEED_PATH, timeout=120.0)
     elapsed = time.perf_counter() - started
@@ -143,7 +144,7 @@ async def _phase(client: httpx.AsyncClient, path: str, headers: dict[str, str], 
     return len(latencies) / (time.perf_counter() - started), latencies, errors
 
 
-async def _conditional(server: Server) -> dict[str, list[tuple[float, list[float], int]]]:
+async def _conditional(server: Served) -> dict[str, list[tuple[float, list[float], int]]]:
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=30.0) as client:
         etag = (await client.get(FEED_PATH)).raise_for_status().headers["etag"]
@@ -196,9 +197,9 @@ def main() -> None:
         url = f"sqlite:///{db}"
         facts = _write_facts(jsonl)
         _load(jsonl, url)
-        server = Server(db, folder / "server.log")
+        server = served(db, folder / "server.log")
         try:
-            server.wait_ready()
+            server.start()
             base_url = server.base
             first, count = _time_served(server)
             print(f"first request (renders and keeps {count} events): {first:.2f} s")
