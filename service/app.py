@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from events.store import Clock, EventStore, utc_now
-from service import api, embed, feeds, jobs_api
+from service import api, documents, embed, feeds, jobs_api
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
 from service.head import HeadAsGet
@@ -62,7 +62,14 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             await store.engine.dispose()
 
     app = HeadAsGet(
-        route_handlers=[health, *api.ROUTES, *feeds.ROUTES, *jobs_api.ROUTES, *embed.ROUTES],
+        route_handlers=[
+            health,
+            *api.ROUTES,
+            *documents.ROUTES,
+            *feeds.ROUTES,
+            *jobs_api.ROUTES,
+            *embed.ROUTES,
+        ],
         lifespan=[lifespan],
         state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
         middleware=[security_headers_middleware, conditional_middleware],

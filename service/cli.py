@@ -14,7 +14,7 @@ import click
 
 from events.store import EventStore, utc_now
 from events.transfer import TransferError, export_file, import_file
-from projections import calendar, timeline
+from projections import calendar, documents, timeline
 from seeds import loader
 from service import auth, migrate
 from service.election import process_name
@@ -78,7 +78,7 @@ def upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: the newest)."""
     migrate.upgrade(Settings.from_env().database_url, revision)
     if revision == "head":
-        caught_up = run_with_store(timeline.catch_up)
+        caught_up = run_with_store(timeline.catch_up) + run_with_store(documents.catch_up)
         if caught_up:
             click.echo(f"projected {caught_up} events into the read model")
 
@@ -162,6 +162,7 @@ def rebuild() -> None:
 
     async def rebuild_all(store: EventStore) -> int:
         count = await timeline.rebuild(store)
+        await documents.rebuild(store)
         async with store.engine.begin() as conn:
             await calendar.clear(conn)  # rendered again, identically, when feeds ask
         return count

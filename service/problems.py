@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from events.decider import DomainError, FactAlreadyExists, FactIsRetracted, FactNotFound
 from events.facts import FactError
+from events.review import DocumentNotFound, ProposalNotFound
 from events.store import ConcurrencyError
 
 log = logging.getLogger("timeline.errors")
@@ -76,6 +77,8 @@ def handle_exception(request: Request, exc: Exception) -> Response[dict[str, Any
         return problem_response(400, "the JSON body is nested too deeply", request)
     if isinstance(exc, FactError):
         return problem_response(422, f"{exc.field}: {exc.message}", request, field=exc.field)
+    if isinstance(exc, DocumentNotFound | ProposalNotFound):
+        return problem_response(404, str(exc), request)
     if isinstance(exc, FactNotFound):
         return problem_response(404, "no fact with this id", request)
     if isinstance(exc, FactAlreadyExists):
