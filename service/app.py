@@ -11,9 +11,11 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from events.store import Clock, EventStore, utc_now
-from service import api, documents, embed, feeds, jobs_api
+from service import api, documents, embed, feeds, jobs_api, pages
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
 from service.head import HeadAsGet
@@ -69,7 +71,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             *feeds.ROUTES,
             *jobs_api.ROUTES,
             *embed.ROUTES,
+            *pages.ROUTES,
         ],
+        template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
         lifespan=[lifespan],
         state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
         middleware=[security_headers_middleware, conditional_middleware],
