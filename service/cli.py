@@ -170,7 +170,7 @@ def extract(file: Path, date_: str, lang: str, title: str | None) -> None:
     from events.documents import Document, validate_document
     from events.facts import FactError
     from seeds.drafts import draft_seed
-    from seeds.extraction import read_document
+    from seeds.reading import read_document
 
     try:
         text = file.read_text(encoding="utf-8")

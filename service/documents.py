@@ -36,7 +36,7 @@ from events.store import Append, ConcurrencyError, EventStore
 from projections import documents as queue
 from projections import timeline
 from projections.items import DateView
-from seeds.extraction import read_document
+from seeds.reading import read_document
 from service.api import READ, WRITE, base_url, choose_lang, parse_if_match
 from service.problems import Problem
 
