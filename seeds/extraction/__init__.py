@@ -1,0 +1,1 @@
+"""Proposed facts read from a document (see extract)."""
