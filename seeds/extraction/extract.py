@@ -20,7 +20,15 @@ import razdel
 from events.dates import parse_edtf
 from events.facts import KINDS, STATUSES
 from seeds.extraction.dates import DATELINE, DateMention, dateline, find_dates
-from seeds.extraction.names import CAPITALS, CENTRAL_ASIA, CITY_BY_EN, Found, find_names, lemmas
+from seeds.extraction.names import (
+    CAPITALS,
+    CENTRAL_ASIA,
+    CITY_BY_EN,
+    Found,
+    find_names,
+    lemmas,
+    morph,
+)
 
 CAPITAL_OF = "city: the capital of the country the text names"
 
@@ -333,9 +341,7 @@ def _status(words, segment, clause, at, lang: str, bounds, doc: dt.date) -> str:
 
 
 def _morph_parse(word: str):
-    from seeds.extraction.names import _morph
-
-    return _morph().parse(word)
+    return morph().parse(word)
 
 
 def _place(names: list[Found], sentence: str, ranges, at: tuple[int, int], others):
@@ -516,12 +522,10 @@ def _nominative(tokens: list[str], head: str) -> str:
 
 
 def _locative(name: str) -> str:
-    from seeds.extraction.names import _morph
-
     out = []
     for token in name.split():
         parses = [
-            p for p in _morph().parse(token) if "Geox" in p.tag or p.tag.POS in ("NOUN", "ADJF")
+            p for p in morph().parse(token) if "Geox" in p.tag or p.tag.POS in ("NOUN", "ADJF")
         ]
         inflected = parses[0].inflect({"loct"}) if parses else None
         word = inflected.word if inflected else token
@@ -545,6 +549,8 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
         if found := dateline(paragraph, document_date=document_date):
             report_date = (lemmas(found[0]), found[1])
             break
+    # the document's title or lead names the parties when a sentence names fewer than two
+    doc_names = find_names(paragraphs[0]) if paragraphs else []
     for number, paragraph in enumerate(paragraphs, start=1):
         for sent in razdel.sentenize(paragraph):
             sentence = sent.text
@@ -554,7 +560,6 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
             if not kinds:
                 continue
             names = find_names(sentence)
-            doc_names = find_names(paragraphs[0])
             items: list[tuple[DateMention, tuple[int, int, int, int]]]
             if mentions:
                 items = list(zip(mentions, _segments(sentence, mentions), strict=True))

@@ -198,7 +198,7 @@ _REGION = ("центральный азия", "central asia", "ца")
 
 
 @functools.cache
-def _morph() -> pymorphy3.MorphAnalyzer:
+def morph() -> pymorphy3.MorphAnalyzer:
     return pymorphy3.MorphAnalyzer()
 
 
@@ -208,9 +208,9 @@ def lemmas(word: str) -> frozenset[str]:
     low = word.lower()
     forms = {low}
     if re.search("[а-яё]", low):
-        forms |= {p.normal_form for p in _morph().parse(low)}
+        forms |= {p.normal_form for p in morph().parse(low)}
         if "-" in low.strip("-"):  # «бизнес-форума» is a kind of «форум»
-            forms |= {p.normal_form for p in _morph().parse(low.rsplit("-", 1)[1])}
+            forms |= {p.normal_form for p in morph().parse(low.rsplit("-", 1)[1])}
     return frozenset(f.replace("ё", "е") for f in forms)
 
 
