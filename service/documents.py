@@ -184,13 +184,13 @@ def _matched(conn: sa.Connection, proposals: list[Proposal]) -> list[Proposal]:
     ]
 
 
-@post("/api/v1/documents", dependencies=WRITE, summary="Bring in a document; read its facts")
-async def receive_document(
-    request: Request, state: State, data: Document, actor: str, lang: str | None = None
-) -> Response[DocumentView]:
-    language = choose_lang(lang, request.headers.get("accept-language"))
-    validate_document(data)
-    doc_id = document_id(data)
+# --- what an editor does, whichever door they come in by (this API or the workspace) ---
+
+
+async def receive(state: State, document: Document, actor: str) -> str:
+    """Read a document for its facts and record it with its proposals; its id."""
+    validate_document(document)
+    doc_id = document_id(document)
     store: EventStore = state.store
     if await store.read_stream(document_stream(doc_id)):
         raise Problem(
@@ -199,13 +199,76 @@ async def receive_document(
             headers={"Location": document_url(state, doc_id)},
         )
     # Reading a long document is CPU work: off the event loop.
-    proposals = await anyio.to_thread.run_sync(read_document, data)
+    proposals = await anyio.to_thread.run_sync(read_document, document)
     proposals = await store.read(_matched, proposals)
-    events = review.decide(review.ReceiveDocument(data, proposals), None)
+    events = review.decide(review.ReceiveDocument(document, proposals), None)
     try:
         await store.append(document_stream(doc_id), events, expected_version=0, actor=actor)
     except ConcurrencyError:
         raise Problem(409, f"this document was received already as {doc_id!r}") from None
+    return doc_id
+
+
+async def accept(
+    store: EventStore,
+    doc_id: str,
+    proposal_id: str,
+    body: Accept,
+    expected_version: int | None,
+    actor: str,
+) -> tuple[str, int]:
+    """Accept a proposal: the fact's events and the decision in one append.
+
+    A refinement or a conflict changes a stored date, so it needs the version the editor
+    read (`expected_version`, If-Match). Returns the fact's id and version after."""
+    document, doc_version = await _document(store, doc_id)
+    proposal = document.proposal(proposal_id)
+    match = None if body.new else proposal.match
+    corrections = review.Corrections(
+        **{f: getattr(body, f) for f in review.Corrections.__struct_fields__}
+    )
+    fact_id = match.fact_id if match else (body.id or proposal.fact.id or "")
+    if not fact_id:
+        raise Problem(422, "id: is required: give the new fact an id", field="id")
+    doc_events = review.decide(review.AcceptProposal(proposal_id, fact_id), document)
+    fact_state, fact_version = await load(store, fact_id)
+    if match is not None and match.relation in ("refines", "conflicts"):
+        if expected_version is None:
+            raise Problem(
+                428, f'send If-Match: "<version>" of fact {fact_id!r}: accepting changes its date'
+            )
+        if expected_version != fact_version:
+            raise ConcurrencyError(decider.stream_id(fact_id), expected_version, fact_version)
+    fact_events = []
+    for command in review.fact_commands(
+        document.document, proposal, corrections, match.relation if match else None
+    ):
+        new_events = decider.decide(command, fact_state)
+        fact_state = decider.fold(new_events, fact_state)
+        fact_events.extend(new_events)
+    appends = [Append(decider.stream_id(fact_id), fact_events, fact_version)] if fact_events else []
+    appends.append(Append(document_stream(doc_id), doc_events, doc_version))
+    await store.append_many(
+        appends, actor=actor, reason=f"accepted proposal {proposal_id} of document {doc_id}"
+    )
+    return fact_id, fact_version + len(fact_events)
+
+
+async def reject(store: EventStore, doc_id: str, proposal_id: str, reason: str, actor: str) -> None:
+    document, doc_version = await _document(store, doc_id)
+    events = review.decide(review.RejectProposal(proposal_id, reason), document)
+    await store.append(document_stream(doc_id), events, doc_version, actor=actor)
+
+
+# --- routes -----------------------------------------------------------------------------
+
+
+@post("/api/v1/documents", dependencies=WRITE, summary="Bring in a document; read its facts")
+async def receive_document(
+    request: Request, state: State, data: Document, actor: str, lang: str | None = None
+) -> Response[DocumentView]:
+    language = choose_lang(lang, request.headers.get("accept-language"))
+    doc_id = await receive(state, data, actor)
     return Response(
         await _view(state, doc_id, language),
         status_code=201,
@@ -299,38 +362,10 @@ async def accept_proposal(
 ) -> Response[ProposalView]:
     language = choose_lang(lang, request.headers.get("accept-language"))
     body = data or Accept()
-    store: EventStore = state.store
-    document, doc_version = await _document(store, doc_id)
-    proposal = document.proposal(proposal_id)
-    match = None if body.new else proposal.match
-    corrections = review.Corrections(
-        **{f: getattr(body, f) for f in review.Corrections.__struct_fields__}
-    )
-    fact_id = match.fact_id if match else (body.id or proposal.fact.id or "")
-    if not fact_id:
-        raise Problem(422, "id: is required: give the new fact an id", field="id")
-    doc_events = review.decide(review.AcceptProposal(proposal_id, fact_id), document)
-    fact_state, fact_version = await load(store, fact_id)
-    if match is not None and match.relation in ("refines", "conflicts"):
-        # The stored date changes: only on the version the editor read.
-        expected = parse_if_match(request)
-        if expected != fact_version:
-            raise ConcurrencyError(decider.stream_id(fact_id), expected, fact_version)
-    fact_events = []
-    for command in review.fact_commands(
-        document.document, proposal, corrections, match.relation if match else None
-    ):
-        new_events = decider.decide(command, fact_state)
-        fact_state = decider.fold(new_events, fact_state)
-        fact_events.extend(new_events)
-    appends = [Append(decider.stream_id(fact_id), fact_events, fact_version)] if fact_events else []
-    appends.append(Append(document_stream(doc_id), doc_events, doc_version))
-    recorded = await store.append_many(
-        appends, actor=actor, reason=f"accepted proposal {proposal_id} of document {doc_id}"
-    )
+    expected = parse_if_match(request) if request.headers.get("if-match") else None
+    fact_id, version = await accept(state.store, doc_id, proposal_id, body, expected, actor)
     fact_url = f"{base_url(state)}/api/v1/facts/{fact_id}"
-    versions = [r.version for r in recorded if r.stream_id == decider.stream_id(fact_id)]
-    headers = {"Location": fact_url, "ETag": f'"{versions[-1] if versions else fact_version}"'}
+    headers = {"Location": fact_url, "ETag": f'"{version}"'}
     return Response(await _proposal(state, doc_id, proposal_id, language), headers=headers)
 
 
@@ -350,10 +385,7 @@ async def reject_proposal(
     lang: str | None = None,
 ) -> ProposalView:
     language = choose_lang(lang, request.headers.get("accept-language"))
-    store: EventStore = state.store
-    document, doc_version = await _document(store, doc_id)
-    events = review.decide(review.RejectProposal(proposal_id, data.reason), document)
-    await store.append(document_stream(doc_id), events, doc_version, actor=actor)
+    await reject(state.store, doc_id, proposal_id, data.reason, actor)
     return await _proposal(state, doc_id, proposal_id, language)
 
 
