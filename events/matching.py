@@ -6,7 +6,7 @@ relation: `same` (its date is consistent with the stored one and no more precise
 `refines` (strictly more precise and inside the stored bounds), or `conflicts` (outside
 them). The same event is recognised from what the titles share (a format's name such as
 «Центральная Азия – Китай» or C5+1, an ordinal, the kind's word), the place and the
-participants; a differing ordinal or place country rules a candidate out.
+participants; a differing ordinal, place country or format partner rules a candidate out.
 """
 
 from __future__ import annotations
@@ -20,47 +20,18 @@ from events.documents import Match, ProposedFact
 from events.facts import Fact
 
 _WORD = re.compile(r"[0-9a-zа-яё+]+", re.IGNORECASE)
-# Words that say nothing about which event it is.
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "and",
-        "to",
-        "for",
-        "with",
-        "by",
-        "from",
-        "as",
-        "its",
-        "их",
-        "и",
-        "в",
-        "на",
-        "по",
-        "с",
-        "о",
-        "об",
-        "для",
-        "при",
-        "из",
-        "к",
-        "до",
-        "со",
-        "от",
-        "глав",
-        "государств",
-        "государства",
-        "heads",
-        "state",
-        "states",
-    ]
+# Words that say nothing about which event it is: every title here names Central Asia,
+# and the kind is compared on its own.
+_STOP_WORDS = (
+    "a an the of in on at and to for with by from as its их и в на по с о об для при из "
+    "к до со от глав государств государства heads state states central asia asian "
+    "центральная центральной азия азии summit summits саммит саммита саммите meeting "
+    "встреча встречи встрече conference конференция конференции forum форум форума "
+    "roundtable круглый стол visit визит treaty договор agreement соглашение"
 )
+_STOP = frozenset(_STOP_WORDS.split())
+# The region's own states: a format is named by the partner beside them (+ Italy, – China).
+_REGION = frozenset({"KZ", "KG", "TJ", "TM", "UZ"})
 _ORDINALS: dict[str, int] = {}
 for _number, _words in enumerate(
     (
@@ -125,6 +96,10 @@ def _score(proposal: ProposedFact, fact: Fact) -> int:
         and place.country != stored_place.country
     ):
         return 0
+    partners = set(proposal.participants) - _REGION
+    stored_partners = set(fact.participants) - _REGION
+    if partners and stored_partners and not partners & stored_partners:
+        return 0  # Central Asia + Italy is not Central Asia – China
     score = 2 if ours is not None and ours == theirs else 0
     # Titles compared in the languages both have.
     langs = set(proposal.title) & set(fact.title)

@@ -243,6 +243,10 @@ def test_the_same_summit_is_found_and_its_relation_named() -> None:
         {"title": {"ru": "Шестой саммит «Центральная Азия – Китай»", "en": "Sixth summit"}},
         {"place": Place(name={"en": "Dushanbe", "ru": "Душанбе"}, country="TJ")},
         {"title": {"ru": "Саммит ШОС", "en": "SCO summit"}, "participants": ["RU", "IN"]},
+        {  # another format's summit in the same city
+            "title": {"en": "First Central Asia + Italy summit in Astana", "ru": "Саммит"},
+            "participants": ["KZ", "KG", "TJ", "TM", "UZ", "IT"],
+        },
     ],
 )
 def test_a_different_event_is_not_taken_for_the_same(other: dict[str, object]) -> None:
