@@ -409,14 +409,19 @@ def _title(
     _start, end, kind, i = kind_at
     ordinal_en, number = "", ""
     first = i
-    for k in range(i - 1, max(-1, i - 3), -1):  # up to two adjectives or ordinals before it
+    # up to two adjectives or ordinals before it (English: up to four, "first Central Asia")
+    reach = 3 if lang == "ru" else 5
+    for k in range(i - 1, max(-1, i - reach), -1):
         w = words[k]
         if m := re.fullmatch(r"(\d+)-[йяе]", w.text):
             number, first = m[1], k
             continue
         if lang == "ru" and not any(p.tag.POS == "ADJF" for p in _morph_parse(w.text.lower())):
             break
-        if lang == "en" and w.text.lower() not in _EN_ORDINALS and w.text[:1].islower():
+        if lang == "en" and (
+            w.text.lower() in ("the", "a", "an")
+            or (w.text.lower() not in _EN_ORDINALS and w.text[:1].islower())
+        ):
             break
         first = k
         for form in w.forms:
