@@ -118,6 +118,8 @@ _SEASON_CODE = {
     "осень": 23,
     "зимой": 24,
     "зима": 24,
+    "весну": 21,
+    "зиму": 24,
     "spring": 21,
     "summer": 22,
     "autumn": 23,
@@ -175,6 +177,7 @@ _RU_YW = r"\s*(?:год(?:а|у|ом|ах|ов|ы)?|гг?\.)(?![а-яё])"  # "�
 _RU_REL = _alt([k for k in _RELATIVE_YEAR if re.fullmatch("[а-яё]+", k)])
 _RU_GEN = rf"(?:{_alt(_RU_MONTHS_GEN)})(?![а-яё])"
 _RU_LOC = rf"(?:{_alt(_RU_MONTHS_LOC)})(?![а-яё])"
+_RU_NOM = rf"(?:{_alt(_RU_MONTHS_NOM)})(?![а-яё])"
 _EN_MON = rf"(?:(?:{_alt(_EN_MONTHS)})(?![a-z])|(?:{_alt(_EN_ABBR)})(?:\.|(?![a-z])))"
 
 # Russian year tail: "2025 года" or "следующего года"; named groups y / ry.
@@ -365,6 +368,14 @@ _RU_RULES: list[tuple[re.Pattern[str], object]] = [
         rf"(?:\s+{_RU_YEAR_TAIL})?(?![а-яё])",
         "month",
     ),
+    # на март 2026 года; на конец ноября (after «намечен», «перенесен», «запланировано»)
+    (
+        rf"\bна\s+(?:(?P<m>{_RU_NOM})(?:{_DASH}(?P<m2>{_RU_NOM}))?"
+        rf"|(?:начало|середину|конец)\s+(?P<mg>{_RU_GEN}))(?:\s+{_RU_YEAR_TAIL})?(?![а-яё])",
+        "month",
+    ),
+    # 20.05.2025
+    (rf"\b(?P<d>{_D})\.(?P<mo>0?[1-9]|1[012])\.(?P<y>{_Y})(?!\d)", "numeric"),
     # в первом квартале (2026 года); во второй половине 2026 года
     (
         rf"\b{_RU_IN}(?P<n>первом|втором|третьем|четвертом|четвёртом|первой|второй)\s+"
@@ -373,7 +384,7 @@ _RU_RULES: list[tuple[re.Pattern[str], object]] = [
     ),
     # весной 2026 года; зимой 2025/2026 года
     (
-        rf"\b(?P<s>весной|летом|осенью|зимой)\s+(?:(?P<y>{_Y})(?:\s*[/–—-]\s*(?P<next>{_Y}))?"
+        rf"\b(?:на\s+)?(?P<s>весной|летом|осенью|зимой|весну|лето|осень|зиму)\s+(?:(?P<y>{_Y})(?:\s*[/–—-]\s*(?P<next>{_Y}))?"
         rf"{_RU_YW}|(?P<ry>{_RU_REL})\s+года)",
         _season,
     ),
@@ -445,6 +456,8 @@ _EN_RULES: list[tuple[re.Pattern[str], object]] = [
         rf"(?:{_EN_YEAR_TAIL})?",
         _single_day,
     ),
+    # 20.05.2025 (day first)
+    (rf"\b(?P<d>{_D})\.(?P<mo>0?[1-9]|1[012])\.(?P<y>{_Y})(?!\d)", "numeric"),
     # in the first half of 2026; in the third quarter
     (
         r"\b(?:in\s+|during\s+)?(?:the\s+)?(?P<n>first|second|third|fourth|1st|2nd|3rd|4th)\s+"
@@ -514,6 +527,8 @@ def _build(builder: object, m: re.Match[str], doc: dt.date, lang: str, text: str
         if m.groupdict().get("mg"):  # "в начале февраля": genitive after a part word
             return _month_from(m["mg"], None, m, doc)
         return _month_from(m["m"], m.groupdict().get("m2"), m, doc)
+    if builder == "numeric":  # 20.05.2025: day first, as Russian and European texts write it
+        return _Span(_day(int(m["y"]), int(m["mo"]), int(m["d"])))
     if builder == "relmonth":
         rm = m.groupdict().get("rm") or m.groupdict().get("rm2")
         return _relative_month_word(rm, doc)
@@ -643,7 +658,7 @@ def find_dates(text: str, *, lang: str, document_date: dt.date) -> list[DateMent
 
 _DATELINE = re.compile(
     rf"^\s*(?P<place>[A-ZА-ЯЁ][A-ZА-ЯЁ\- ]+),\s+(?P<d>{_D})\s+(?P<m>{_RU_GEN}|{_EN_MON})"
-    rf"(?:\s+(?P<y>{_Y}))?\s*[-–—]",
+    rf"(?:,?\s+(?P<y>{_Y}))?\s*(?:\([^()]{{1,40}}\)\s*)?[-–—]",
     re.IGNORECASE,
 )
 

@@ -299,7 +299,7 @@ def _status(words, segment, clause, at, lang: str, bounds, doc: dt.date) -> str:
     of the nearest event verb in its segment, else the date against the document's date."""
     cues = []
     tensed = []
-    for w in words:
+    for k, w in enumerate(words):
         low = w.text.lower()
         cue = next((_STATUS_CUES[f] for f in w.forms if f in _STATUS_CUES), None)
         if cue and clause[0] <= w.start and w.end <= clause[1]:
@@ -321,15 +321,18 @@ def _status(words, segment, clause, at, lang: str, bounds, doc: dt.date) -> str:
                         )
                     break
         elif lang == "en" and low in _EN_HELD:
-            tensed.append((_distance((w.start, w.end), at), "held"))
+            # "is to be adopted", "will be signed": a participle of what is yet to come
+            ahead = " ".join(x.text.lower() for x in words[max(0, k - 2) : k])
+            coming = ahead.endswith(("to be", "will be", "would be", "be"))
+            tensed.append((_distance((w.start, w.end), at), "planned" if coming else "held"))
     if strong := [c for c in cues if c[1] in ("postponed", "cancelled")]:
         return min(strong)[1]  # "planned for mid-2025, was postponed": the plan changed
     if before := [c for c in cues if c[0] >= 0]:
         return min(before)[1]
+    if tensed:  # "met in Astana on Thursday to prepare the meeting expected …"
+        return min(tensed)[1]
     if cues:
         return max(cues)[1]
-    if tensed:
-        return min(tensed)[1]
     # No word says it: the date against the document's own date decides.
     if bounds.end is not None and bounds.end < doc:
         return "held"
@@ -572,9 +575,19 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
                 items = _dated_by_dateline(sentence, names, report_date, lang, words)
             else:
                 items = []
-            for mention, (lo, hi, clause_lo, clause_hi) in items:
+            chosen = {}
+            for mention, ranges in items:
                 at = (mention.start, mention.end)
-                kind_at = _kind_for(kinds, lo, hi, at)
+                kind_at = _kind_for(kinds, ranges[0], ranges[1], at)
+                gap = _distance(kind_at[:2], at)
+                if kind_at not in chosen or gap < chosen[kind_at][0]:
+                    # one event word, two dates («в прошлом месяце предложил провести
+                    # конференцию в первой половине следующего года»): the nearer dates it
+                    chosen[kind_at] = (gap, mention, ranges)
+            for kind_at, (_gap, mention, (lo, hi, clause_lo, clause_hi)) in sorted(
+                chosen.items(), key=lambda c: c[1][1].start
+            ):
+                at = (mention.start, mention.end)
                 bounds = parse_edtf(mention.edtf)
                 place, place_inferred = (None, [])
                 if kind_at[2] not in _PLACELESS:
