@@ -34,6 +34,7 @@ YEAR_FROM_DOCUMENT = "year from the document's date"
 MONTH_FROM_DOCUMENT = "month from the document's date"
 RELATIVE_TO_DOCUMENT = "relative to the document's date"
 DATELINE = "date from the report's dateline"
+WEEKDAY_YEAR = "year from the weekday the text gives, nearest the document's date"
 WINTER_AS_YEAR = "winter of a single year is January–February or December: kept as the year"
 
 
@@ -273,10 +274,36 @@ def _day_range(m: re.Match[str], doc: dt.date) -> _Span:
     return span
 
 
+_WEEKDAYS = {
+    **dict.fromkeys(("monday", "понедельник"), 0),
+    **dict.fromkeys(("tuesday", "вторник"), 1),
+    **dict.fromkeys(("wednesday", "среду", "среда"), 2),
+    **dict.fromkeys(("thursday", "четверг"), 3),
+    **dict.fromkeys(("friday", "пятницу", "пятница"), 4),
+    **dict.fromkeys(("saturday", "субботу", "суббота"), 5),
+    **dict.fromkeys(("sunday", "воскресенье"), 6),
+}
+
+
 def _single_day(m: re.Match[str], doc: dt.date) -> _Span:
     inferred: list[str] = []
     year = _year(m, doc, inferred)
-    span = _Span(_day(year, _month_no(m["m"]), int(m["d"])))
+    month, day = _month_no(m["m"]), int(m["d"])
+    weekday = m.groupdict().get("wd")
+    if weekday and YEAR_FROM_DOCUMENT in inferred:
+        # "on Thursday, November 6" names its year by the weekday: the document's year, or
+        # the one before or after it when only that one has that weekday on that day
+        wanted = _WEEKDAYS[weekday.lower()]
+        for candidate in (year, year - 1, year + 1):
+            try:
+                if dt.date(candidate, month, day).weekday() == wanted:
+                    if candidate != year:
+                        inferred = [WEEKDAY_YEAR]
+                    year = candidate
+                    break
+            except ValueError:
+                continue
+    span = _Span(_day(year, month, day))
     span.inferred = inferred
     return span
 
@@ -360,8 +387,12 @@ _RU_RULES: list[tuple[re.Pattern[str], object]] = [
         rf"(?:\s+{_RU_YEAR_TAIL2})?",
         _day_range,
     ),
-    # 30 мая 2025 года; 16 ноября
-    (rf"\b(?P<d>{_D})\s+(?P<m>{_RU_GEN})(?:\s+{_RU_YEAR_TAIL})?", _single_day),
+    # 30 мая 2025 года; 16 ноября; (в четверг,) 6 ноября
+    (
+        r"\b(?:(?:во?\s+)?(?P<wd>понедельник|вторник|среду|четверг|пятницу|субботу|"
+        rf"воскресенье),?\s+)?(?P<d>{_D})\s+(?P<m>{_RU_GEN})(?:\s+{_RU_YEAR_TAIL})?",
+        _single_day,
+    ),
     # в феврале–марте 2026 года; в марте 2018 года; в начале февраля; в марте
     (
         rf"\b{_RU_IN}(?:(?P<m>{_RU_LOC})(?:{_DASH}(?P<m2>{_RU_LOC}))?|{_RU_PART}(?P<mg>{_RU_GEN}))"
@@ -412,7 +443,7 @@ _RU_RULES: list[tuple[re.Pattern[str], object]] = [
 
 _EN_YEAR_TAIL = rf"(?:,?\s+(?P<y>{_Y})(?![\d–-])|\s+(?P<ry>this|next|last)\s+year)"
 _EN_YEAR_TAIL2 = rf"(?:,?\s+(?P<y2>{_Y})(?![\d–-])|\s+(?P<ry2>this|next|last)\s+year)"
-_EN_WEEKDAY = r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?"
+_EN_WEEKDAY = r"(?:(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?"
 _EN_RULES: list[tuple[re.Pattern[str], object]] = [
     # from 30 May to 1 June 2026; between 3 and 4 April
     (
