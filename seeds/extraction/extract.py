@@ -89,6 +89,13 @@ _KIND_WORDS: dict[tuple[str, ...], str] = {
     ("декларация",): "document",
     ("концепция",): "document",
     ("выборы",): "election",
+    ("выставка",): "other",
+    ("ярмарка",): "other",
+    ("фестиваль",): "other",
+    ("exhibition",): "other",
+    ("expo",): "other",
+    ("fair",): "other",
+    ("festival",): "other",
     ("summit",): "summit",
     ("meeting",): "meeting",
     ("talks",): "meeting",
@@ -209,6 +216,7 @@ _KIND_EN = {
     "initiative": "initiative",
     "document": "document",
     "election": "election",
+    "other": "event",
 }
 _KIND_RU = {
     "summit": "Саммит",
@@ -223,6 +231,7 @@ _KIND_RU = {
     "initiative": "Инициатива",
     "document": "Документ",
     "election": "Выборы",
+    "other": "Мероприятие",
 }
 
 _WORD = re.compile(r"[A-Za-zА-Яа-яЁё][\w\-]*|\d+-[йяе]")
@@ -260,6 +269,41 @@ def _kind_words(words: list[_Word]) -> list[tuple[int, int, str, int]]:
                 out.append((w.start, words[i + len(key) - 1].end, kind, i))
                 break
     return out
+
+
+# A date in a clause that measures something ("emissions fell 3% in 2024", «товарооборот
+# в 2024 году вырос на 20%») dates a figure, not an event.
+_STATISTIC_WORDS = frozenset(
+    [
+        "вырасти",
+        "увеличиться",
+        "сократиться",
+        "снизиться",
+        "составить",
+        "превысить",
+        "упасть",
+        "удвоиться",
+        "grew",
+        "rose",
+        "fell",
+        "increased",
+        "decreased",
+        "declined",
+        "dropped",
+        "amounted",
+        "totalled",
+        "totaled",
+        "exceeded",
+        "doubled",
+    ]
+)
+_PERCENT = re.compile(r"\d\s*%|\bпроцент|\bper\s*cent", re.IGNORECASE)
+
+
+def _is_statistic(words: list[_Word], sentence: str, lo: int, hi: int) -> bool:
+    if _PERCENT.search(sentence, lo, hi):
+        return True
+    return any(lo <= w.start and w.end <= hi and w.forms & _STATISTIC_WORDS for w in words)
 
 
 def _kind_for(kinds, lo: int, hi: int, at: tuple[int, int]):
@@ -440,16 +484,20 @@ def _title(
     fmt_en = _format_en(fmt_text)
     if lang == "ru":
         last = max(k for k, w in enumerate(words) if w.end <= end)
-        noun = words[i + 1] if kind == "roundtable" else words[i]  # «круглый стол»: the noun
+        noun = words[last]  # «круглый стол», «дорожная карта»: the noun is the last word
         phrase = _nominative([w.text for w in words[first : last + 1]], noun.text)
-        parts = [phrase[:1].upper() + phrase[1:]]
+        genitive = "" if fmt_text or subject else _genitive_tail(words, last)
+        parts = [phrase[:1].upper() + phrase[1:]] + ([genitive] if genitive else [])
         parts += [f"«{fmt_text}»"] if fmt_text else []
         parts += [subject] if subject else []
         parts += [f"в {_locative(place.name['ru'])}"] if place else []
         title = {"ru": " ".join(parts)}
         if subject or (fmt_text and not fmt_en):
             return title, []
-        bits = [number + _suffix(number) if number else ordinal_en, fmt_en, _KIND_EN[kind]]
+        kind_en = _KIND_EN[kind]
+        if kind in ("document", "other"):  # say which: a strategy, a roadmap, an exhibition
+            kind_en = next((_NOUN_EN[f] for f in noun.forms if f in _NOUN_EN), kind_en)
+        bits = [number + _suffix(number) if number else ordinal_en, fmt_en, kind_en]
         en = " ".join(b for b in bits if b) + (f" in {place.name['en']}" if place else "")
         title["en"] = en[:1].upper() + en[1:]
         return title, ["title.en"]
@@ -477,6 +525,29 @@ _EN_ORDINALS = frozenset(
         "next",
     ]
 )
+
+
+_NOUN_EN = {
+    "стратегия": "strategy",
+    "декларация": "declaration",
+    "карта": "roadmap",
+    "концепция": "concept",
+    "выставка": "exhibition",
+    "ярмарка": "fair",
+    "фестиваль": "festival",
+}
+
+
+def _genitive_tail(words: list[_Word], last: int) -> str:
+    """The genitive words after the kind noun: «встреча глав государств Центральной Азии»,
+    «конференция министров иностранных дел» (up to four, as the text has them)."""
+    tail = []
+    for w in words[last + 1 : last + 5]:
+        parses = _morph_parse(w.text.lower())
+        if not parses or parses[0].tag.case != "gent" or parses[0].tag.POS not in ("NOUN", "ADJF"):
+            break
+        tail.append(w.text)
+    return " ".join(tail)
 
 
 def _subject(tail: str) -> str:
@@ -507,8 +578,8 @@ def _format_en(text: str) -> str:
             out.append({"+": " + "}.get(part, "–"))
             continue
         found = find_names(part)
-        if len(found) != 1:
-            return ""
+        if len(found) != 1 or (found[0].start, found[0].end) != (0, len(part)):
+            return ""  # «Транзит Центральной Азии»: a name inside, not the whole part
         out.append(found[0].name.en)
     return "".join(out)
 
@@ -578,6 +649,8 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
             chosen = {}
             for mention, ranges in items:
                 at = (mention.start, mention.end)
+                if _is_statistic(words, sentence, ranges[0], ranges[1]):
+                    continue
                 kind_at = _kind_for(kinds, ranges[0], ranges[1], at)
                 gap = _distance(kind_at[:2], at)
                 if kind_at not in chosen or gap < chosen[kind_at][0]:
