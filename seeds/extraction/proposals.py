@@ -12,6 +12,7 @@ programme ...): "trade grew 20% in 2024" has a date but states no fact.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import msgspec
@@ -387,6 +388,7 @@ def _status(words, segment, clause, at, lang: str, bounds, doc: dt.date) -> str:
     return "planned"
 
 
+@functools.lru_cache(maxsize=65536)
 def _morph_parse(word: str):
     return morph().parse(word)
 
@@ -634,6 +636,8 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
         for sent in razdel.sentenize(paragraph):
             sentence = sent.text
             mentions = find_dates(sentence, lang=lang, document_date=document_date)
+            if not mentions and not (report_date and _HAPPENED.search(sentence)):
+                continue  # nothing can date it: spare the lemmatiser (most of the time)
             words = _words(sentence)
             kinds = _kind_words(words)
             if not kinds:
@@ -703,6 +707,12 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
     return Document(paragraphs=paragraphs, proposals=proposals)
 
 
+_HAPPENED = re.compile(
+    r"\b(?:состоял[аось]+|прош[её]л|прошла|проходит|открыл[аось]+|was\s+held|took\s+place)\b",
+    re.IGNORECASE,
+)
+
+
 def _dated_by_dateline(sentence, names, report_date, lang, words):
     """An undated sentence saying an event took place in the dateline's city is dated by
     the dateline (flagged): «…встреча состоялась в Ташкенте» under «ТАШКЕНТ, 16 ноября»."""
@@ -712,11 +722,7 @@ def _dated_by_dateline(sentence, names, report_date, lang, words):
     in_place = any(f.name.kind == "city" and lemmas(f.name.ru) & place_forms for f in names) or any(
         w.forms & place_forms for w in words
     )
-    happened = re.search(
-        r"\b(?:состоял[аось]+|прош[её]л|прошла|проходит|открыл[аось]+|was\s+held|took\s+place)\b",
-        sentence,
-        re.IGNORECASE,
-    )
+    happened = _HAPPENED.search(sentence)
     if not (in_place and happened):
         return []
     assert DATELINE in mention.inferred
