@@ -9,6 +9,7 @@ import pytest
 from events.dates import parse_edtf
 from seeds.extraction.dates import (
     RELATIVE_TO_DOCUMENT,
+    WEEKDAY_YEAR,
     WINTER_AS_YEAR,
     YEAR_FROM_DOCUMENT,
     dateline,
@@ -178,6 +179,19 @@ def test_the_year_of_undated_forms_comes_from_the_document_not_from_today() -> N
         "Форум пройдет 3 и 4 апреля.", lang="ru", document_date=dt.date(2019, 1, 5)
     )
     assert [m.edtf for m in mentions] == ["2019-04-03/2019-04-04"]
+
+
+def test_a_weekday_picks_the_year_that_has_it_nearest_the_document() -> None:
+    # 6 November is a Thursday in 2025, a Friday in 2026: a January 2026 report means 2025
+    text = "They met on Thursday, November 6."
+    (mention,) = find_dates(text, lang="en", document_date=dt.date(2026, 1, 10))
+    assert (mention.edtf, mention.inferred) == ("2025-11-06", (WEEKDAY_YEAR,))
+    (mention,) = find_dates(
+        "Встреча прошла в четверг, 6 ноября.", lang="ru", document_date=dt.date(2026, 1, 10)
+    )
+    assert (mention.text, mention.edtf) == ("в четверг, 6 ноября", "2025-11-06")
+    (mention,) = find_dates(text, lang="en", document_date=dt.date(2025, 5, 30))
+    assert (mention.edtf, mention.inferred) == ("2025-11-06", (YEAR_FROM_DOCUMENT,))
 
 
 def test_several_dates_in_one_sentence_are_found_in_order() -> None:

@@ -8,7 +8,10 @@ from pathlib import Path
 import msgspec
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from events.dates import parse_edtf
 from events.facts import (
     KINDS,
     STATUSES,
@@ -133,3 +136,50 @@ def test_the_seed_documents_yield_every_seed_facts_date(source: Path, seed: dict
         "first-central-asia-italy-summit-2025",
         "next-central-asia-italy-summit-kyrgyzstan-2027",
     }
+
+
+_PIECES = [
+    "30 мая 2025 года",
+    "3-4 апреля",
+    "с 30 декабря по 2 января",
+    "31 апреля 2025 года",
+    "в феврале–январе",
+    "к 2026 году",
+    "до конца года",
+    "зимой 2025 года",
+    "в первом квартале",
+    "саммит",
+    "встреча состоялась",
+    "пройдет",
+    "в Астане",
+    "в столице Казахстана",
+    "Круглый стол",
+    "The summit was held",
+    "on Thursday, February 29",
+    "December 31–1",
+    "in Q4 9999",
+    "by the end of the year",
+    "ТАШКЕНТ, 16 ноября — Sputnik.",
+    "«",
+    ",",
+    ".",
+    "\n",
+    "\n\n",
+    " ",
+]
+
+
+@given(
+    st.lists(st.sampled_from(_PIECES) | st.text(max_size=8), max_size=25),
+    st.sampled_from(["ru", "en"]),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31)),
+)
+@settings(max_examples=100, deadline=None)
+def test_any_text_gives_valid_proposals_or_none(pieces, lang, document_date) -> None:
+    text = " ".join(pieces)
+    document = extract(text, lang=lang, document_date=document_date)
+    for proposal in document.proposals:
+        assert parse_edtf(proposal.date.edtf).edtf == proposal.date.edtf
+        assert proposal.kind in KINDS and proposal.status in STATUSES
+        validate_participants(proposal.participants)
+        assert proposal.evidence.quote in document.paragraphs[proposal.evidence.paragraph - 1]

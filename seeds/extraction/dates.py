@@ -34,6 +34,7 @@ YEAR_FROM_DOCUMENT = "year from the document's date"
 MONTH_FROM_DOCUMENT = "month from the document's date"
 RELATIVE_TO_DOCUMENT = "relative to the document's date"
 DATELINE = "date from the report's dateline"
+WEEKDAY_YEAR = "year from the weekday the text gives, nearest the document's date"
 WINTER_AS_YEAR = "winter of a single year is January–February or December: kept as the year"
 
 
@@ -118,6 +119,8 @@ _SEASON_CODE = {
     "осень": 23,
     "зимой": 24,
     "зима": 24,
+    "весну": 21,
+    "зиму": 24,
     "spring": 21,
     "summer": 22,
     "autumn": 23,
@@ -175,6 +178,7 @@ _RU_YW = r"\s*(?:год(?:а|у|ом|ах|ов|ы)?|гг?\.)(?![а-яё])"  # "�
 _RU_REL = _alt([k for k in _RELATIVE_YEAR if re.fullmatch("[а-яё]+", k)])
 _RU_GEN = rf"(?:{_alt(_RU_MONTHS_GEN)})(?![а-яё])"
 _RU_LOC = rf"(?:{_alt(_RU_MONTHS_LOC)})(?![а-яё])"
+_RU_NOM = rf"(?:{_alt(_RU_MONTHS_NOM)})(?![а-яё])"
 _EN_MON = rf"(?:(?:{_alt(_EN_MONTHS)})(?![a-z])|(?:{_alt(_EN_ABBR)})(?:\.|(?![a-z])))"
 
 # Russian year tail: "2025 года" or "следующего года"; named groups y / ry.
@@ -270,10 +274,36 @@ def _day_range(m: re.Match[str], doc: dt.date) -> _Span:
     return span
 
 
+_WEEKDAYS = {
+    **dict.fromkeys(("monday", "понедельник"), 0),
+    **dict.fromkeys(("tuesday", "вторник"), 1),
+    **dict.fromkeys(("wednesday", "среду", "среда"), 2),
+    **dict.fromkeys(("thursday", "четверг"), 3),
+    **dict.fromkeys(("friday", "пятницу", "пятница"), 4),
+    **dict.fromkeys(("saturday", "субботу", "суббота"), 5),
+    **dict.fromkeys(("sunday", "воскресенье"), 6),
+}
+
+
 def _single_day(m: re.Match[str], doc: dt.date) -> _Span:
     inferred: list[str] = []
     year = _year(m, doc, inferred)
-    span = _Span(_day(year, _month_no(m["m"]), int(m["d"])))
+    month, day = _month_no(m["m"]), int(m["d"])
+    weekday = m.groupdict().get("wd")
+    if weekday and YEAR_FROM_DOCUMENT in inferred:
+        # "on Thursday, November 6" names its year by the weekday: the document's year, or
+        # the one before or after it when only that one has that weekday on that day
+        wanted = _WEEKDAYS[weekday.lower()]
+        for candidate in (year, year - 1, year + 1):
+            try:
+                if dt.date(candidate, month, day).weekday() == wanted:
+                    if candidate != year:
+                        inferred = [WEEKDAY_YEAR]
+                    year = candidate
+                    break
+            except ValueError:
+                continue
+    span = _Span(_day(year, month, day))
     span.inferred = inferred
     return span
 
@@ -357,14 +387,26 @@ _RU_RULES: list[tuple[re.Pattern[str], object]] = [
         rf"(?:\s+{_RU_YEAR_TAIL2})?",
         _day_range,
     ),
-    # 30 мая 2025 года; 16 ноября
-    (rf"\b(?P<d>{_D})\s+(?P<m>{_RU_GEN})(?:\s+{_RU_YEAR_TAIL})?", _single_day),
+    # 30 мая 2025 года; 16 ноября; (в четверг,) 6 ноября
+    (
+        r"\b(?:(?:во?\s+)?(?P<wd>понедельник|вторник|среду|четверг|пятницу|субботу|"
+        rf"воскресенье),?\s+)?(?P<d>{_D})\s+(?P<m>{_RU_GEN})(?:\s+{_RU_YEAR_TAIL})?",
+        _single_day,
+    ),
     # в феврале–марте 2026 года; в марте 2018 года; в начале февраля; в марте
     (
         rf"\b{_RU_IN}(?:(?P<m>{_RU_LOC})(?:{_DASH}(?P<m2>{_RU_LOC}))?|{_RU_PART}(?P<mg>{_RU_GEN}))"
         rf"(?:\s+{_RU_YEAR_TAIL})?(?![а-яё])",
         "month",
     ),
+    # на март 2026 года; на конец ноября (after «намечен», «перенесен», «запланировано»)
+    (
+        rf"\bна\s+(?:(?P<m>{_RU_NOM})(?:{_DASH}(?P<m2>{_RU_NOM}))?"
+        rf"|(?:начало|середину|конец)\s+(?P<mg>{_RU_GEN}))(?:\s+{_RU_YEAR_TAIL})?(?![а-яё])",
+        "month",
+    ),
+    # 20.05.2025
+    (rf"\b(?P<d>{_D})\.(?P<mo>0?[1-9]|1[012])\.(?P<y>{_Y})(?!\d)", "numeric"),
     # в первом квартале (2026 года); во второй половине 2026 года
     (
         rf"\b{_RU_IN}(?P<n>первом|втором|третьем|четвертом|четвёртом|первой|второй)\s+"
@@ -373,7 +415,7 @@ _RU_RULES: list[tuple[re.Pattern[str], object]] = [
     ),
     # весной 2026 года; зимой 2025/2026 года
     (
-        rf"\b(?P<s>весной|летом|осенью|зимой)\s+(?:(?P<y>{_Y})(?:\s*[/–—-]\s*(?P<next>{_Y}))?"
+        rf"\b(?:на\s+)?(?P<s>весной|летом|осенью|зимой|весну|лето|осень|зиму)\s+(?:(?P<y>{_Y})(?:\s*[/–—-]\s*(?P<next>{_Y}))?"
         rf"{_RU_YW}|(?P<ry>{_RU_REL})\s+года)",
         _season,
     ),
@@ -401,7 +443,7 @@ _RU_RULES: list[tuple[re.Pattern[str], object]] = [
 
 _EN_YEAR_TAIL = rf"(?:,?\s+(?P<y>{_Y})(?![\d–-])|\s+(?P<ry>this|next|last)\s+year)"
 _EN_YEAR_TAIL2 = rf"(?:,?\s+(?P<y2>{_Y})(?![\d–-])|\s+(?P<ry2>this|next|last)\s+year)"
-_EN_WEEKDAY = r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?"
+_EN_WEEKDAY = r"(?:(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?"
 _EN_RULES: list[tuple[re.Pattern[str], object]] = [
     # from 30 May to 1 June 2026; between 3 and 4 April
     (
@@ -445,6 +487,8 @@ _EN_RULES: list[tuple[re.Pattern[str], object]] = [
         rf"(?:{_EN_YEAR_TAIL})?",
         _single_day,
     ),
+    # 20.05.2025 (day first)
+    (rf"\b(?P<d>{_D})\.(?P<mo>0?[1-9]|1[012])\.(?P<y>{_Y})(?!\d)", "numeric"),
     # in the first half of 2026; in the third quarter
     (
         r"\b(?:in\s+|during\s+)?(?:the\s+)?(?P<n>first|second|third|fourth|1st|2nd|3rd|4th)\s+"
@@ -514,6 +558,8 @@ def _build(builder: object, m: re.Match[str], doc: dt.date, lang: str, text: str
         if m.groupdict().get("mg"):  # "в начале февраля": genitive after a part word
             return _month_from(m["mg"], None, m, doc)
         return _month_from(m["m"], m.groupdict().get("m2"), m, doc)
+    if builder == "numeric":  # 20.05.2025: day first, as Russian and European texts write it
+        return _Span(_day(int(m["y"]), int(m["mo"]), int(m["d"])))
     if builder == "relmonth":
         rm = m.groupdict().get("rm") or m.groupdict().get("rm2")
         return _relative_month_word(rm, doc)
@@ -643,7 +689,7 @@ def find_dates(text: str, *, lang: str, document_date: dt.date) -> list[DateMent
 
 _DATELINE = re.compile(
     rf"^\s*(?P<place>[A-ZА-ЯЁ][A-ZА-ЯЁ\- ]+),\s+(?P<d>{_D})\s+(?P<m>{_RU_GEN}|{_EN_MON})"
-    rf"(?:\s+(?P<y>{_Y}))?\s*[-–—]",
+    rf"(?:,?\s+(?P<y>{_Y}))?\s*(?:\([^()]{{1,40}}\)\s*)?[-–—]",
     re.IGNORECASE,
 )
 

@@ -12,6 +12,7 @@ programme ...): "trade grew 20% in 2024" has a date but states no fact.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import msgspec
@@ -19,7 +20,7 @@ import razdel
 
 from events.dates import parse_edtf
 from events.facts import KINDS, STATUSES
-from seeds.extraction.dates import DATELINE, DateMention, dateline, find_dates
+from seeds.extraction.dates import DateMention, dateline, find_dates
 from seeds.extraction.names import (
     CAPITALS,
     CENTRAL_ASIA,
@@ -89,6 +90,13 @@ _KIND_WORDS: dict[tuple[str, ...], str] = {
     ("декларация",): "document",
     ("концепция",): "document",
     ("выборы",): "election",
+    ("выставка",): "other",
+    ("ярмарка",): "other",
+    ("фестиваль",): "other",
+    ("exhibition",): "other",
+    ("expo",): "other",
+    ("fair",): "other",
+    ("festival",): "other",
     ("summit",): "summit",
     ("meeting",): "meeting",
     ("talks",): "meeting",
@@ -209,6 +217,7 @@ _KIND_EN = {
     "initiative": "initiative",
     "document": "document",
     "election": "election",
+    "other": "event",
 }
 _KIND_RU = {
     "summit": "Саммит",
@@ -223,6 +232,7 @@ _KIND_RU = {
     "initiative": "Инициатива",
     "document": "Документ",
     "election": "Выборы",
+    "other": "Мероприятие",
 }
 
 _WORD = re.compile(r"[A-Za-zА-Яа-яЁё][\w\-]*|\d+-[йяе]")
@@ -262,6 +272,41 @@ def _kind_words(words: list[_Word]) -> list[tuple[int, int, str, int]]:
     return out
 
 
+# A date in a clause that measures something ("emissions fell 3% in 2024", «товарооборот
+# в 2024 году вырос на 20%») dates a figure, not an event.
+_STATISTIC_WORDS = frozenset(
+    [
+        "вырасти",
+        "увеличиться",
+        "сократиться",
+        "снизиться",
+        "составить",
+        "превысить",
+        "упасть",
+        "удвоиться",
+        "grew",
+        "rose",
+        "fell",
+        "increased",
+        "decreased",
+        "declined",
+        "dropped",
+        "amounted",
+        "totalled",
+        "totaled",
+        "exceeded",
+        "doubled",
+    ]
+)
+_PERCENT = re.compile(r"\d\s*%|\bпроцент|\bper\s*cent", re.IGNORECASE)
+
+
+def _is_statistic(words: list[_Word], sentence: str, lo: int, hi: int) -> bool:
+    if _PERCENT.search(sentence, lo, hi):
+        return True
+    return any(lo <= w.start and w.end <= hi and w.forms & _STATISTIC_WORDS for w in words)
+
+
 def _kind_for(kinds, lo: int, hi: int, at: tuple[int, int]):
     """The event the date belongs to: the nearest kind word before it in its segment
     («конференции …, состоявшейся в 2024 году»), else after it («подписание 13 марта
@@ -299,7 +344,7 @@ def _status(words, segment, clause, at, lang: str, bounds, doc: dt.date) -> str:
     of the nearest event verb in its segment, else the date against the document's date."""
     cues = []
     tensed = []
-    for w in words:
+    for k, w in enumerate(words):
         low = w.text.lower()
         cue = next((_STATUS_CUES[f] for f in w.forms if f in _STATUS_CUES), None)
         if cue and clause[0] <= w.start and w.end <= clause[1]:
@@ -321,15 +366,18 @@ def _status(words, segment, clause, at, lang: str, bounds, doc: dt.date) -> str:
                         )
                     break
         elif lang == "en" and low in _EN_HELD:
-            tensed.append((_distance((w.start, w.end), at), "held"))
+            # "is to be adopted", "will be signed": a participle of what is yet to come
+            ahead = " ".join(x.text.lower() for x in words[max(0, k - 2) : k])
+            coming = ahead.endswith(("to be", "will be", "would be", "be"))
+            tensed.append((_distance((w.start, w.end), at), "planned" if coming else "held"))
     if strong := [c for c in cues if c[1] in ("postponed", "cancelled")]:
         return min(strong)[1]  # "planned for mid-2025, was postponed": the plan changed
     if before := [c for c in cues if c[0] >= 0]:
         return min(before)[1]
+    if tensed:  # "met in Astana on Thursday to prepare the meeting expected …"
+        return min(tensed)[1]
     if cues:
         return max(cues)[1]
-    if tensed:
-        return min(tensed)[1]
     # No word says it: the date against the document's own date decides.
     if bounds.end is not None and bounds.end < doc:
         return "held"
@@ -340,6 +388,7 @@ def _status(words, segment, clause, at, lang: str, bounds, doc: dt.date) -> str:
     return "planned"
 
 
+@functools.lru_cache(maxsize=65536)
 def _morph_parse(word: str):
     return morph().parse(word)
 
@@ -409,14 +458,19 @@ def _title(
     _start, end, kind, i = kind_at
     ordinal_en, number = "", ""
     first = i
-    for k in range(i - 1, max(-1, i - 3), -1):  # up to two adjectives or ordinals before it
+    # up to two adjectives or ordinals before it (English: up to four, "first Central Asia")
+    reach = 3 if lang == "ru" else 5
+    for k in range(i - 1, max(-1, i - reach), -1):
         w = words[k]
         if m := re.fullmatch(r"(\d+)-[йяе]", w.text):
             number, first = m[1], k
             continue
         if lang == "ru" and not any(p.tag.POS == "ADJF" for p in _morph_parse(w.text.lower())):
             break
-        if lang == "en" and w.text.lower() not in _EN_ORDINALS and w.text[:1].islower():
+        if lang == "en" and (
+            w.text.lower() in ("the", "a", "an")
+            or (w.text.lower() not in _EN_ORDINALS and w.text[:1].islower())
+        ):
             break
         first = k
         for form in w.forms:
@@ -432,16 +486,20 @@ def _title(
     fmt_en = _format_en(fmt_text)
     if lang == "ru":
         last = max(k for k, w in enumerate(words) if w.end <= end)
-        noun = words[i + 1] if kind == "roundtable" else words[i]  # «круглый стол»: the noun
+        noun = words[last]  # «круглый стол», «дорожная карта»: the noun is the last word
         phrase = _nominative([w.text for w in words[first : last + 1]], noun.text)
-        parts = [phrase[:1].upper() + phrase[1:]]
+        genitive = "" if fmt_text or subject else _genitive_tail(words, last)
+        parts = [phrase[:1].upper() + phrase[1:]] + ([genitive] if genitive else [])
         parts += [f"«{fmt_text}»"] if fmt_text else []
         parts += [subject] if subject else []
         parts += [f"в {_locative(place.name['ru'])}"] if place else []
         title = {"ru": " ".join(parts)}
         if subject or (fmt_text and not fmt_en):
             return title, []
-        bits = [number + _suffix(number) if number else ordinal_en, fmt_en, _KIND_EN[kind]]
+        kind_en = _KIND_EN[kind]
+        if kind in ("document", "other"):  # say which: a strategy, a roadmap, an exhibition
+            kind_en = next((_NOUN_EN[f] for f in noun.forms if f in _NOUN_EN), kind_en)
+        bits = [number + _suffix(number) if number else ordinal_en, fmt_en, kind_en]
         en = " ".join(b for b in bits if b) + (f" in {place.name['en']}" if place else "")
         title["en"] = en[:1].upper() + en[1:]
         return title, ["title.en"]
@@ -469,6 +527,29 @@ _EN_ORDINALS = frozenset(
         "next",
     ]
 )
+
+
+_NOUN_EN = {
+    "стратегия": "strategy",
+    "декларация": "declaration",
+    "карта": "roadmap",
+    "концепция": "concept",
+    "выставка": "exhibition",
+    "ярмарка": "fair",
+    "фестиваль": "festival",
+}
+
+
+def _genitive_tail(words: list[_Word], last: int) -> str:
+    """The genitive words after the kind noun: «встреча глав государств Центральной Азии»,
+    «конференция министров иностранных дел» (up to four, as the text has them)."""
+    tail = []
+    for w in words[last + 1 : last + 5]:
+        parses = _morph_parse(w.text.lower())
+        if not parses or parses[0].tag.case != "gent" or parses[0].tag.POS not in ("NOUN", "ADJF"):
+            break
+        tail.append(w.text)
+    return " ".join(tail)
 
 
 def _subject(tail: str) -> str:
@@ -499,8 +580,8 @@ def _format_en(text: str) -> str:
             out.append({"+": " + "}.get(part, "–"))
             continue
         found = find_names(part)
-        if len(found) != 1:
-            return ""
+        if len(found) != 1 or (found[0].start, found[0].end) != (0, len(part)):
+            return ""  # «Транзит Центральной Азии»: a name inside, not the whole part
         out.append(found[0].name.en)
     return "".join(out)
 
@@ -533,10 +614,6 @@ def _locative(name: str) -> str:
     return " ".join(out)
 
 
-def _quote(paragraph: str, sentence_start: int, sentence: str) -> str:
-    return paragraph[sentence_start : sentence_start + len(sentence)]
-
-
 def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
     """Propose every dated fact the document states (dates completed from `document_date`)."""
     if lang not in ("ru", "en"):
@@ -555,6 +632,8 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
         for sent in razdel.sentenize(paragraph):
             sentence = sent.text
             mentions = find_dates(sentence, lang=lang, document_date=document_date)
+            if not mentions and not (report_date and _HAPPENED.search(sentence)):
+                continue  # nothing can date it: spare the lemmatiser (most of the time)
             words = _words(sentence)
             kinds = _kind_words(words)
             if not kinds:
@@ -567,9 +646,21 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
                 items = _dated_by_dateline(sentence, names, report_date, lang, words)
             else:
                 items = []
-            for mention, (lo, hi, clause_lo, clause_hi) in items:
+            chosen = {}
+            for mention, ranges in items:
                 at = (mention.start, mention.end)
-                kind_at = _kind_for(kinds, lo, hi, at)
+                if _is_statistic(words, sentence, ranges[0], ranges[1]):
+                    continue
+                kind_at = _kind_for(kinds, ranges[0], ranges[1], at)
+                gap = _distance(kind_at[:2], at)
+                if kind_at not in chosen or gap < chosen[kind_at][0]:
+                    # one event word, two dates («в прошлом месяце предложил провести
+                    # конференцию в первой половине следующего года»): the nearer dates it
+                    chosen[kind_at] = (gap, mention, ranges)
+            for kind_at, (_gap, mention, (lo, hi, clause_lo, clause_hi)) in sorted(
+                chosen.items(), key=lambda c: c[1][1].start
+            ):
+                at = (mention.start, mention.end)
                 bounds = parse_edtf(mention.edtf)
                 place, place_inferred = (None, [])
                 if kind_at[2] not in _PLACELESS:
@@ -586,7 +677,7 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
                     continue
                 seen.add(key)
                 title, generated = _title(sentence, words, kind_at, place, lang)
-                quote = sentence.strip()
+                quote = sentence  # razdel's sentence is an exact slice of the paragraph
                 proposals.append(
                     Proposal(
                         title=title,
@@ -602,7 +693,7 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
                             "precision": bounds.precision,
                         },
                         label=dict(bounds.label),
-                        evidence=Evidence(number, _quote(paragraph, sent.start, sentence)),
+                        evidence=Evidence(number, quote),
                         place=place,
                         participants=participants,
                         inferred=[*mention.inferred, *place_inferred],
@@ -610,6 +701,12 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
                     )
                 )
     return Document(paragraphs=paragraphs, proposals=proposals)
+
+
+_HAPPENED = re.compile(
+    r"\b(?:состоял[аось]+|прош[её]л|прошла|проходит|открыл[аось]+|was\s+held|took\s+place)\b",
+    re.IGNORECASE,
+)
 
 
 def _dated_by_dateline(sentence, names, report_date, lang, words):
@@ -621,14 +718,9 @@ def _dated_by_dateline(sentence, names, report_date, lang, words):
     in_place = any(f.name.kind == "city" and lemmas(f.name.ru) & place_forms for f in names) or any(
         w.forms & place_forms for w in words
     )
-    happened = re.search(
-        r"\b(?:состоял[аось]+|прош[её]л|прошла|проходит|открыл[аось]+|was\s+held|took\s+place)\b",
-        sentence,
-        re.IGNORECASE,
-    )
+    happened = _HAPPENED.search(sentence)
     if not (in_place and happened):
         return []
-    assert DATELINE in mention.inferred
     at = happened.start()
     whole = (0, len(sentence), 0, len(sentence))
     return [(msgspec.structs.replace(mention, start=at, end=happened.end()), whole)]
