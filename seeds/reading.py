@@ -11,14 +11,48 @@ import re
 
 from events.documents import Document, Evidence, Proposal, ProposedFact
 from events.facts import MAX_ID, DateInput, Place
-from seeds.extraction.extract import extract
+from seeds.extraction import extract
 
 # Russian letters as ASCII for a suggested id (GOST 7.79-2000 system B, simplified): an
 # id is a lowercase slug, and a Russian-only title must still suggest one.
 _LATIN = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch  y  e yu ya".split(" "),
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+        ],
         strict=True,
     )
 )

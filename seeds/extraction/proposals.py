@@ -19,6 +19,7 @@ import msgspec
 import razdel
 
 from events.dates import parse_edtf
+from events.documents import paragraphs as split_paragraphs
 from events.facts import KINDS, STATUSES
 from seeds.extraction.dates import DateMention, dateline, find_dates
 from seeds.extraction.names import (
@@ -239,15 +240,6 @@ _WORD = re.compile(r"[A-Za-zА-Яа-яЁё][\w\-]*|\d+-[йяе]")
 # A programme or a document is adopted, not held somewhere: a city near it is where it was
 # announced, so no place is proposed for them.
 _PLACELESS = frozenset({"programme", "document"})
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Blocks separated by blank lines; a text with no blank line is split into lines."""
-    text = text.replace("\r\n", "\n").strip("\n")
-    blocks = re.split(r"\n[ \t]*\n", text)
-    if len(blocks) == 1:
-        blocks = text.split("\n")
-    return [b.strip() for b in blocks if b.strip()]
 
 
 class _Word(msgspec.Struct, frozen=True):

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import yaml
 
+from events.documents import paragraphs as split_paragraphs
 from seeds.extraction import extract
 from seeds.extraction.dates import find_dates
-from seeds.extraction.proposals import split_paragraphs
 
 CORPUS = Path(__file__).parent.parent / "data" / "documents"
 ROUNDS = 3
