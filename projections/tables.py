@@ -62,7 +62,7 @@ calendar_events = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
 )
 
-# The review queue (projections/documents.py, migration 0007): documents editors brought in,
+# The review queue (projections/documents.py, migration 0008): documents editors brought in,
 # and each proposal read from them with its decision.
 documents = sa.Table(
     "documents",
