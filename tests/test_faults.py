@@ -156,7 +156,11 @@ def test_kill_9_during_concurrent_writes_loses_no_acknowledged_write(
     try:
         for thread in threads:
             thread.start()
-        time.sleep(random.uniform(1.5, 3.0))
+        # Kill once enough writes are in (however loaded the machine), at a random moment.
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(random.uniform(0.0, 1.0))
         service.kill()
         stop.set()
         for thread in threads:
