@@ -9,8 +9,10 @@ and the public URL, so the kept text is the same whenever and wherever it is mad
 
 Honest dates: a feed holds only facts with both bounds known (open-ended periods have no
 place in a calendar). By default only facts known to the day; with `any_precision`,
-month, season and year facts too, as all-day spans over their whole bounds, TENTATIVE and
-labelled "(date to be confirmed: …)".
+month, season and year facts too, as all-day spans over their whole bounds, TENTATIVE, with
+the title saying what is known: "(date to be confirmed: …)" for what is still to come,
+"(month known: …)", "(season known: …)", "(year known: …)" or "(exact date unknown: …)" for
+what was held, cancelled or has elapsed (nothing will be confirmed for those).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from projections.tables import facts as timeline_facts
 log = logging.getLogger(__name__)
 
 # Bump when the rendering changes, so kept events of the old rendering are not served.
-RENDERING = 1
+RENDERING = 2
 PRODID = "-//Timeline service//Central Asia diplomacy//EN"
 REFRESH = dt.timedelta(hours=3)
 END = b"END:VCALENDAR\r\n"
@@ -51,6 +53,10 @@ TEXT = {
         "description": "Summits, treaties and ministerial meetings of Central Asian states, "
         "held and planned, from the timeline at {url}.",
         "tbc": "date to be confirmed: {label}",
+        "known_month": "month known: {label}",
+        "known_season": "season known: {label}",
+        "known_year": "year known: {label}",
+        "known_day": "exact date unknown: {label}",
         "date": "Date",
         "status": "Status",
         "place": "Place",
@@ -70,6 +76,10 @@ TEXT = {
         "description": "Саммиты, договоры и министерские встречи государств Центральной "
         "Азии, состоявшиеся и запланированные, из хронологии {url}.",
         "tbc": "дата уточняется: {label}",
+        "known_month": "известен месяц: {label}",
+        "known_season": "известно время года: {label}",
+        "known_year": "известен год: {label}",
+        "known_day": "точная дата неизвестна: {label}",
         "date": "Дата",
         "status": "Статус",
         "place": "Место",
@@ -88,6 +98,9 @@ TEXT = {
 
 # Statuses a calendar user should read in the title itself, not only in the description.
 _TITLE_STATUSES = frozenset({"postponed", "elapsed"})
+# Statuses of what is still to come, whose date may yet be confirmed; for the others (held,
+# cancelled, elapsed) the title says how much of the date is known.
+_TO_COME = frozenset({"planned", "proposed", "postponed"})
 
 
 class FeedQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -177,6 +190,13 @@ def fact_url(fact_id: str, base_url: str) -> str:
     return f"{base_url}/api/v1/facts/{quote(fact_id)}"
 
 
+def _imprecision(status: str, bounds: DateBounds, lang: str) -> str:
+    """What the title adds to a date not known to the day."""
+    # An approximate or uncertain day is "known_day": exact date unknown.
+    key = "tbc" if status in _TO_COME else f"known_{bounds.precision}"
+    return TEXT[lang][key].format(label=bounds.label[lang])
+
+
 def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
     """One fact version as a VEVENT (CRLF lines, folded), built with icalendar."""
     fact = row.fact()
@@ -187,7 +207,7 @@ def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
     words = TEXT[lang]
     summary = fact.title.get(lang) or fact.title["en"]
     if not exact:
-        summary += f" ({words['tbc'].format(label=bounds.label[lang])})"
+        summary += f" ({_imprecision(fact.status, bounds, lang)})"
     if fact.status in _TITLE_STATUSES:
         summary += f" ({words[fact.status]})"
     event = icalendar.Event.new(
@@ -199,7 +219,8 @@ def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
         summary=summary,
         description=_description(fact, bounds, lang, base_url),
         location=_location(fact, lang) if fact.place else None,
-        categories=[fact.kind, *fact.tags],
+        # A tag may repeat the kind ("summit"): each category once, the kind first.
+        categories=list(dict.fromkeys([fact.kind, *fact.tags])),
         url=f"{fact_url(fact.id, base_url)}?lang={lang}",
         status=ical_status(fact.status, exact),
         transparency="TRANSPARENT",

@@ -376,3 +376,66 @@ def test_head_answers_like_get_without_a_body(api: Api):
     )
     assert same.status_code == 304
     assert api.client.head("/api/v1/facts/no-such-fact").status_code == 404
+
+
+# --- what a title says about an imprecise date --------------------------------------------
+
+
+def test_a_tag_that_repeats_the_kind_is_one_category(api: Api):
+    items = timeline_items(api)
+    assert any(i["kind"] in i["tags"] for i in items)  # the seeds have such facts
+    for lang in ("en", "ru"):
+        for fact_id, event in events(feed(api, precision="any", lang=lang)).items():
+            categories = [c for value in event["CATEGORIES"] for c in value.split(",")]
+            item = next(i for i in items if i["id"] == fact_id)
+            assert categories == list(dict.fromkeys([item["kind"], *item["tags"]])), fact_id
+
+
+@pytest.mark.parametrize(
+    ("status", "edtf", "en", "ru"),
+    [
+        ("held", "2017-09", "(month known: September 2017)", "(известен месяц: сентябрь 2017)"),
+        ("held", "2017-21", "(season known: spring 2017)", "(известно время года: весна 2017)"),
+        ("held", "2017", "(year known: 2017)", "(известен год: 2017)"),
+        (
+            "held",
+            "2017-03/2017-05",
+            "(month known: March–May 2017)",
+            "(известен месяц: март–май 2017)",
+        ),
+        (
+            "held",
+            "2017-09-05~",
+            "(exact date unknown: about 5 September 2017)",
+            "(точная дата неизвестна: около 5 сентября 2017)",
+        ),
+        ("cancelled", "2017-09", "(month known: September 2017)", "(известен месяц: сентябрь 2017)"),
+        (
+            "elapsed",
+            "2024-09",
+            "(month known: September 2024) (date passed, outcome not recorded)",
+            "(известен месяц: сентябрь 2024) (дата прошла, итог не записан)",
+        ),
+        ("planned", "2031-09", "(date to be confirmed: September 2031)", "(дата уточняется: сентябрь 2031)"),
+        ("proposed", "2031", "(date to be confirmed: 2031)", "(дата уточняется: 2031)"),
+        ("postponed", "2031-22", "(date to be confirmed: summer 2031) (postponed)", "(дата уточняется: лето 2031) (перенесено)"),
+    ],
+)  # fmt: skip
+def test_an_imprecise_title_says_what_is_known_or_that_it_is_to_be_confirmed(
+    api: Api, status, edtf, en, ru
+):
+    data = fact_data("imprecise-summit", status=status, date={"edtf": edtf})
+    assert api.client.post("/api/v1/facts", json=data, headers=api.auth()).status_code == 201
+    for lang, expected in (("en", en), ("ru", ru)):
+        body = feed(api, id="imprecise-summit", precision="any", lang=lang)
+        [(_, summary, _, _)] = read_everywhere(body)
+        title = data["title"][lang]
+        assert summary == f"{title} {expected}", lang
+
+
+def test_the_seed_initiative_of_september_2017_is_not_to_be_confirmed(api: Api):
+    initiative = seed_id_with_edtf(api, "2017-09")
+    event = events(feed(api, precision="any"))[initiative]
+    summary = unescape_text(event["SUMMARY"][0])
+    assert summary.endswith("(month known: September 2017)")
+    assert "to be confirmed" not in summary
