@@ -8,7 +8,8 @@ should not pay for feeds nobody polls. Rendering is a pure function of the timel
 and the public URL, so the kept text is the same whenever and wherever it is made.
 
 Honest dates: a feed holds only facts with both bounds known (open-ended periods have no
-place in a calendar). By default only facts known to the day; with `any_precision`,
+place in a calendar) and ending before 31 December 9999: an all-day event's DTEND is the
+day after its last, and iCalendar cannot write a day after 9999 (nor can Python's date). By default only facts known to the day; with `any_precision`,
 month, season and year facts too, as all-day spans over their whole bounds, TENTATIVE, with
 the title saying what is known: "(date to be confirmed: …)" for what is still to come,
 "(month known: …)", "(season known: …)", "(year known: …)" or "(exact date unknown: …)" for
@@ -137,6 +138,16 @@ def event_uid(fact_id: str, base_url: str) -> str:
     return f"{fact_id}@{urlsplit(base_url).hostname or 'localhost'}"
 
 
+# The last day of year 9999, the last a date can name: a fact ending on it has no event.
+LAST_DAY = dt.date.max.isoformat()
+
+
+def in_calendars(start: str | None, end: str | None) -> bool:
+    """Whether a fact with these bounds (ISO days, as kept in rows) can be a calendar event:
+    both known, and an end whose next day iCalendar can write."""
+    return start is not None and end is not None and end < LAST_DAY
+
+
 def day_known(bounds: DateBounds) -> bool:
     return bounds.precision == "day" and not (bounds.approximate or bounds.uncertain)
 
@@ -201,8 +212,8 @@ def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
     """One fact version as a VEVENT (CRLF lines, folded), built with icalendar."""
     fact = row.fact()
     bounds = parse_edtf(fact.date.edtf)
-    if bounds.start is None or bounds.end is None:
-        raise ValueError(f"{fact.id}: an open-ended date has no calendar event")
+    if bounds.start is None or bounds.end is None or not in_calendars(row.start, row.end):
+        raise ValueError(f"{fact.id}: {bounds.edtf} has no calendar event")
     exact = day_known(bounds)
     words = TEXT[lang]
     summary = fact.title.get(lang) or fact.title["en"]
@@ -304,7 +315,11 @@ async def feed(engine: AsyncEngine, query: FeedQuery, base_url: str) -> tuple[by
             events.c.body,
         )
         .select_from(timeline_facts.outerjoin(events, kept))
-        .where(timeline_facts.c.start.is_not(None), timeline_facts.c.end.is_not(None))
+        .where(
+            timeline_facts.c.start.is_not(None),
+            timeline_facts.c.end.is_not(None),
+            timeline_facts.c.end < LAST_DAY,  # as in_calendars()
+        )
         .order_by(*timeline.ORDER)
     )
     async with engine.connect() as conn:
@@ -338,7 +353,7 @@ async def _render_stale(
         # A fact changed since the first query is shown as it is now; one retracted since
         # is left out (the next poll sees a new ETag either way).
         row = rows.get(entry.fact_id)
-        if row is None or row.start is None or row.end is None:
+        if row is None or not in_calendars(row.start, row.end):
             entry.body = None
             continue
         entry.body = render_event(row, lang, base_url)

@@ -18,6 +18,7 @@ from html import escape
 import msgspec
 
 from events.dates import parse_edtf
+from projections import calendar
 from projections.items import Item
 from projections.names import participant_name
 
@@ -160,7 +161,7 @@ def _html(item: Item, lang: str) -> str:
             detail = ", ".join(str(x) for x in (source.date, source.locator) if x)
             cited.append(f"<li>{title} ({escape(detail)})</li>")
         parts.append(f"<p>{words['sources']}:</p><ul>{''.join(cited)}</ul>")
-    if item.date.start and item.date.end:  # calendars have no event for an open-ended period
+    if calendar.in_calendars(item.date.start, item.date.end):
         parts.append(f'<p><a href="{escape(item.links.ics)}">{words["calendar"]}</a></p>')
     return "".join(parts)
 

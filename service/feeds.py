@@ -97,6 +97,12 @@ async def _explain_missing_event(state: State, query: calendar.FeedQuery) -> Non
         raise Problem(
             404, f"{fact_id!r} has an open-ended date ({bounds.label['en']}): no calendar event"
         )
+    if not calendar.in_calendars(row.start, row.end):
+        raise Problem(
+            404,
+            f"{fact_id!r} ends on 31 December 9999 ({bounds.label['en']}): a calendar event "
+            "ends on the day after its last, and no calendar can write a day after 9999",
+        )
     if not query.any_precision and not calendar.day_known(bounds):
         raise Problem(
             404,

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
+from events.dates import parse_edtf
 from events.db import create_engine
 from projections import calendar
 from service.app import create_app
@@ -439,3 +440,105 @@ def test_the_seed_initiative_of_september_2017_is_not_to_be_confirmed(api: Api):
     summary = unescape_text(event["SUMMARY"][0])
     assert summary.endswith("(month known: September 2017)")
     assert "to be confirmed" not in summary
+
+
+# --- the extremes of every date form, through every read ------------------------------------
+
+# (EDTF, DTSTART, DTEND) of the earliest and latest dates of every form events/dates.py reads;
+# no DTSTART: no calendar event (open-ended, or ending on 9999-12-31, whose next day — an
+# all-day DTEND — no calendar can write).
+EXTREMES = [
+    ("0001-01-01", "00010101", "00010102"),
+    ("9999-12-30", "99991230", "99991231"),  # the last day a calendar can hold
+    ("9999-12-31", None, None),
+    ("0001-01", "00010101", "00010201"),
+    ("9999-12", None, None),
+    ("0001-21", "00010301", "00010601"),
+    ("0001-24", "00011201", "00020301"),
+    ("9999-23", "99990901", "99991201"),
+    ("9998-24", "99981201", "99990301"),  # winter 9998–99, the last winter there is
+    ("0001", "00010101", "00020101"),
+    ("9999", None, None),
+    ("0001-01-01/9999-12-30", "00010101", "99991231"),
+    ("0001-01-01/9999-12-31", None, None),
+    ("0001/9999", None, None),
+    ("2025/9999", None, None),
+    ("0001/2025", "00010101", "20260101"),
+    ("0001-21/9998-24", "00010301", "99990301"),
+    ("[..0001]", None, None),
+    ("[..9999]", None, None),
+    ("[0001..]", None, None),
+    ("[9999..]", None, None),
+    ("../9999", None, None),
+    ("/0001", None, None),
+    ("0001/..", None, None),
+    ("9999/", None, None),
+    ("0001-01-01?", "00010101", "00010102"),
+    ("9999-12-31~", None, None),
+    ("0001~", "00010101", "00020101"),
+    ("9999%", None, None),
+    ("9999-12~", None, None),
+    ("9998-24?", "99981201", "99990301"),
+]
+EXACT_DAYS = {"0001-01-01", "9999-12-30", "0001-01-01/9999-12-30"}  # in the default feed
+
+
+def _iso(ical_date: str) -> str:
+    return f"{ical_date[:4]}-{ical_date[4:6]}-{ical_date[6:]}"
+
+
+def test_the_extremes_of_every_date_form_never_make_a_read_fail(api: Api):
+    ids = {f"extreme-{n}": edtf for n, (edtf, _, _) in enumerate(EXTREMES)}
+    for fact_id, edtf in ids.items():
+        body = fact_data(fact_id, date={"edtf": edtf})
+        response = api.client.post("/api/v1/facts", json=body, headers=api.auth())
+        assert response.status_code == 201, (edtf, response.text)
+    # the events there must be: UID -> (first day, exclusive end)
+    spans = {
+        f"extreme-{n}@{HOST}": (_iso(start), _iso(end))
+        for n, (_, start, end) in enumerate(EXTREMES)
+        if start
+    }
+    with_event = {uid.removesuffix(f"@{HOST}") for uid in spans}
+
+    # the API's reads, TimelineJS and the embed page, in both languages
+    for lang in ("en", "ru"):
+        for fact_id in ids:
+            for path in (f"/api/v1/facts/{fact_id}", f"/api/v1/facts/{fact_id}/history"):
+                response = api.client.get(path, params={"lang": lang})
+                assert response.status_code == 200, (path, response.text)
+        widest = {"lang": lang, "from": "0001-01-01", "to": "9999-12-31"}
+        everything = timeline_items(api, **widest)
+        assert {i["id"]: i["date"]["edtf"] for i in everything if i["id"] in ids} == ids
+        tljs = api.client.get("/api/v1/timeline.timelinejs.json", params={"lang": lang})
+        assert tljs.status_code == 200, tljs.text
+        tl_events = {e["unique_id"]: e for e in tljs.json()["events"]}
+        assert {tl_events[i]["start_date"]["year"] for i in ids} == {1, 2025, 9998, 9999}
+        # "Add to calendar" only where there is an event to add
+        linked = {i for i in ids if "calendar.ics" in tl_events[i]["text"]["text"]}
+        assert linked == with_event
+        page = api.client.get("/embed", params=widest)
+        assert page.status_code == 200, page.text
+
+    # every feed, read by every strict parser
+    for lang in ("en", "ru"):
+        for precision in ("day", "any"):
+            read = read_everywhere(feed(api, lang=lang, precision=precision))
+            got = {uid: (start, end) for uid, _, start, end in read if uid.startswith("extreme-")}
+            wanted = {
+                uid: span
+                for uid, span in spans.items()
+                if precision == "any" or ids[uid.removesuffix(f"@{HOST}")] in EXACT_DAYS
+            }
+            assert got == wanted, (lang, precision)
+
+    # each fact's own "add to calendar" link: its event, or a problem saying why there is none
+    for fact_id, edtf in ids.items():
+        response = api.client.get("/calendar.ics", params={"id": fact_id, "precision": "any"})
+        if fact_id in with_event:
+            assert response.status_code == 200, (edtf, response.text)
+            assert [uid for uid, *_ in read_everywhere(response.content)] == [f"{fact_id}@{HOST}"]
+        else:
+            bounds = parse_edtf(edtf)
+            open_ended = bounds.start is None or bounds.end is None
+            assert_problem(response, 404, "open-ended" if open_ended else "31 December 9999")
