@@ -18,6 +18,7 @@ what was held, cancelled or has elapsed (nothing will be confirmed for those).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -297,17 +298,33 @@ class Entry(msgspec.Struct):
     body: str | None
 
 
-async def feed(engine: AsyncEngine, query: FeedQuery, base_url: str) -> tuple[bytes, int]:
-    """The feed's bytes and how many events it holds."""
+class TooManyEvents(Exception):
+    """More facts match a feed than one response may hold."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} facts match, more than {limit}")
+        self.count, self.limit = count, limit
+
+
+async def feed(
+    engine: AsyncEngine, query: FeedQuery, base_url: str, max_events: int
+) -> tuple[bytes, int]:
+    """The feed's bytes and how many events it holds; TooManyEvents, before any rendering,
+    when more than `max_events` facts match."""
     origin = origin_of(base_url)
     kept = sa.and_(
         events.c.origin == origin,
         events.c.fact_id == timeline_facts.c.fact_id,
         events.c.lang == query.lang,
     )
+    matching = timeline.select_rows(_filters(query)).where(
+        timeline_facts.c.start.is_not(None),
+        timeline_facts.c.end.is_not(None),
+        timeline_facts.c.end < LAST_DAY,  # as in_calendars()
+    )
+    count = matching.with_only_columns(sa.func.count(), maintain_column_froms=True)
     select = (
-        timeline.select_rows(_filters(query))
-        .with_only_columns(
+        matching.with_only_columns(
             timeline_facts.c.fact_id,
             timeline_facts.c.version,
             events.c.version,
@@ -315,22 +332,27 @@ async def feed(engine: AsyncEngine, query: FeedQuery, base_url: str) -> tuple[by
             events.c.body,
         )
         .select_from(timeline_facts.outerjoin(events, kept))
-        .where(
-            timeline_facts.c.start.is_not(None),
-            timeline_facts.c.end.is_not(None),
-            timeline_facts.c.end < LAST_DAY,  # as in_calendars()
-        )
         .order_by(*timeline.ORDER)
     )
     async with engine.connect() as conn:
+        matched = (await conn.execute(count)).scalar_one()
+        if matched > max_events:
+            raise TooManyEvents(matched, max_events)
         entries = [Entry(*r) for r in await conn.execute(select)]
         stale = [e for e in entries if e.kept_version != e.version]
         if stale:
             await _render_stale(conn, stale, query.lang, base_url, origin)
+    # Off the event loop: a feed may be megabytes.
+    return await asyncio.to_thread(_assemble, calendar_header(query, base_url), entries, query)
+
+
+def _assemble(header: bytes, entries: list[Entry], query: FeedQuery) -> tuple[bytes, int]:
     bodies = [
-        e.body for e in entries if e.body is not None and (query.any_precision or e.day_known)
+        e.body.encode()
+        for e in entries
+        if e.body is not None and (query.any_precision or e.day_known)
     ]
-    return calendar_header(query, base_url) + "".join(bodies).encode() + END, len(bodies)
+    return b"".join([header, *bodies, END]), len(bodies)
 
 
 async def _render_stale(
@@ -348,7 +370,19 @@ async def _render_stale(
         for r in await conn.execute(select):
             rows[r.fact_id] = timeline.Row(**r._mapping)
     await conn.rollback()  # end the read transaction before writing
-    values = []
+    # Rendering costs about a millisecond per event: thousands of them (after a bulk load or
+    # a rebuild) would hold up every other request if rendered on the event loop.
+    values = await asyncio.to_thread(_render_all, stale, rows, lang, base_url, origin)
+    try:
+        await keep(conn, values)
+    except DBAPIError:  # e.g. a busy SQLite: the feed is still right, only not kept yet
+        log.warning("could not keep %d rendered calendar events", len(values), exc_info=True)
+
+
+def _render_all(
+    stale: list[Entry], rows: dict[str, timeline.Row], lang: str, base_url: str, origin: str
+) -> list[dict[str, object]]:
+    values: list[dict[str, object]] = []
     for entry in stale:
         # A fact changed since the first query is shown as it is now; one retracted since
         # is left out (the next poll sees a new ETag either way).
@@ -368,10 +402,7 @@ async def _render_stale(
                 "body": entry.body,
             }
         )
-    try:
-        await keep(conn, values)
-    except DBAPIError:  # e.g. a busy SQLite: the feed is still right, only not kept yet
-        log.warning("could not keep %d rendered calendar events", len(values), exc_info=True)
+    return values
 
 
 async def keep(conn: AsyncConnection, values: Sequence[dict[str, object]]) -> None:

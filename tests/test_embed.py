@@ -353,7 +353,16 @@ def test_timelinejs_reads_every_page_and_refuses_too_many(client: Client, monkey
     ids = [e["unique_id"] for e in client.get(TLJS).json()["events"]]
     assert ids == client.timeline_ids() and len(ids) == 15
     monkeypatch.setattr(embed, "TIMELINEJS_MAX_FACTS", 10)
-    assert_problem(client.get(TLJS), 400, "narrow the filters")
+    pages_read = []
+    read_page = embed.api.timeline_page
+
+    async def counted(*args, **kwargs):
+        pages_read.append(args)
+        return await read_page(*args, **kwargs)
+
+    monkeypatch.setattr(embed.api, "timeline_page", counted)
+    assert_problem(client.get(TLJS), 400, "15 facts match", "narrow the filters")
+    assert pages_read == []  # refused from a count, before any fact was read
     assert client.get(TLJS, params={"country": "IT"}).status_code == 200
 
 

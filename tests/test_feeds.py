@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -16,9 +18,12 @@ from litestar.testing import TestClient
 from events.dates import parse_edtf
 from events.db import create_engine
 from projections import calendar
+from seeds import loader
+from service import feeds as feeds_route
 from service.app import create_app
 from service.cli import main
 from service.settings import Settings
+from service.wiring import open_store
 from tests.factories import StepClock, fact_data
 from tests.ical_checks import check_feed, read_everywhere, unescape_text
 from tests.test_api import BASE, START, Api, api, assert_problem  # noqa: F401
@@ -542,3 +547,87 @@ def test_the_extremes_of_every_date_form_never_make_a_read_fail(api: Api):
             bounds = parse_edtf(edtf)
             open_ended = bounds.start is None or bounds.end is None
             assert_problem(response, 404, "open-ended" if open_ended else "31 December 9999")
+
+
+# --- what one feed may cost -----------------------------------------------------------------
+
+
+def test_a_feed_of_more_facts_than_one_response_may_hold_is_refused_before_rendering(
+    api: Api, monkeypatch
+):
+    monkeypatch.setattr(feeds_route, "MAX_FEED_EVENTS", 3)
+    rendered = []
+    render = calendar.render_event
+
+    def counted(row, lang, base_url):
+        rendered.append(row.fact_id)
+        return render(row, lang, base_url)
+
+    monkeypatch.setattr(calendar, "render_event", counted)
+    response = api.client.get("/calendar.ics", params={"precision": "any"})
+    assert_problem(response, 400, "more than the 3 one feed may hold", "narrow it")
+    assert rendered == []
+    # a narrower feed, and one fact's event, are served
+    assert list(events(feed(api, kind="treaty"))) == [
+        "kyrgyzstan-tajikistan-state-border-treaty-2025"
+    ]
+    assert list(events(feed(api, id=RANGE_FACT))) == [RANGE_FACT]
+
+
+BULK = 2000
+
+
+@pytest.fixture
+def bulk_api(api: Api, tmp_path) -> Api:
+    """The seeds and BULK more facts, loaded like a bulk load: no event rendered yet."""
+    path = tmp_path / "bulk.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(BULK):
+            day = dt.date(2000, 1, 1) + dt.timedelta(days=n)
+            data = fact_data(f"bulk-{n:05d}", date={"edtf": day.isoformat()})
+            out.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+    async def load() -> None:
+        store = open_store(api.url, null_pool=True)
+        try:
+            await loader.load(store, [path])
+        finally:
+            await store.engine.dispose()
+
+    asyncio.run(load())
+    return api
+
+
+def test_health_answers_while_a_cold_big_feed_renders(bulk_api: Api, monkeypatch):
+    """Rendering thousands of events must leave the event loop free: the first event's
+    rendering waits until /health has answered (10 s at most, only so a failure ends)."""
+    rendering, health_answered = threading.Event(), threading.Event()
+    waited_for_health = []
+    render = calendar.render_event
+
+    def gated(row, lang, base_url):
+        if not rendering.is_set():
+            rendering.set()
+            waited_for_health.append(health_answered.wait(timeout=10))
+        return render(row, lang, base_url)
+
+    monkeypatch.setattr(calendar, "render_event", gated)
+    answers: list[tuple[str, object]] = []
+
+    def get_feed() -> None:
+        answers.append(("feed", bulk_api.client.get("/calendar.ics")))
+
+    thread = threading.Thread(target=get_feed)
+    thread.start()
+    assert rendering.wait(timeout=60)
+    health = bulk_api.client.get("/health")
+    answers.append(("health", health))
+    health_answered.set()
+    thread.join(timeout=120)
+
+    assert health.status_code == 200 and health.json()["database"] == "reachable"
+    assert waited_for_health == [True]  # /health answered while the feed was rendering
+    assert [name for name, _ in answers] == ["health", "feed"]
+    response = answers[1][1]
+    assert response.status_code == 200
+    assert len(check_feed(response.content)[1]) > BULK
