@@ -9,9 +9,10 @@ and the public URL, so the kept text is the same whenever and wherever it is mad
 
 Honest dates: a feed holds only facts with both bounds known (open-ended periods have no
 place in a calendar) and ending before 31 December 9999: an all-day event's DTEND is the
-day after its last, and iCalendar cannot write a day after 9999 (nor can Python's date). By default only facts known to the day; with `any_precision`,
-month, season and year facts too, as all-day spans over their whole bounds, TENTATIVE, with
-the title saying what is known: "(date to be confirmed: …)" for what is still to come,
+day after its last, and iCalendar cannot write a day after 9999 (nor can Python's date).
+By default only facts known to the day; with `any_precision`, month, season and year facts
+too, as all-day spans over their whole bounds, TENTATIVE, with the title saying what is
+known: "(date to be confirmed: …)" for what is still to come,
 "(month known: …)", "(season known: …)", "(year known: …)" or "(exact date unknown: …)" for
 what was held, cancelled or has elapsed (nothing will be confirmed for those).
 """
