@@ -13,6 +13,8 @@ import pytest
 import yaml
 from litestar.testing import TestClient
 
+from events.decider import RetractFact
+from events.handler import handle
 from events.handler import load as load_fact
 from events.model import FactRescheduled, FactRevised, FactStatusChanged
 from events.store import EventStore
@@ -335,3 +337,17 @@ def test_seed_after_an_api_edit_keeps_the_edit(database_url: str, seed_copy: Pat
                 await store.engine.dispose()
 
         asyncio.run(log_checks())
+
+
+async def test_a_retracted_fact_stays_retracted(store: EventStore, seed_copy: Path):
+    files = sorted(seed_copy.glob("*.yaml"))
+    await loader.load(store, files)
+    await handle(store, SUMMIT_2027, RetractFact(), actor="editor", reason="duplicate")
+    head = await store.head()
+    assert (await loader.load(store, files)).events == 0  # was refused whole before
+    assert await store.head() == head
+
+    edit(seed_copy / ITALY_FILE, SUMMIT_2027, date={"edtf": "2027-21"})
+    with pytest.raises(loader.SeedError, match=f"{ITALY_FILE}: fact '{SUMMIT_2027}': .*retracted"):
+        await loader.load(store, files)
+    assert await store.head() == head
