@@ -40,14 +40,12 @@ def database_errors(url: str) -> Iterator[None]:
         if isinstance(exc, OSError) and exc.filename is not None:
             raise  # a file's error: the command says which
         raise click.ClickException(
-            f"cannot reach the database at {migrate.describe(url)}: {migrate.reason(exc)}"
+            f"cannot open the database at {migrate.describe(url)}: {migrate.reason(exc)}"
         ) from None
-    except sa.exc.DBAPIError as exc:
+    except sa.exc.SQLAlchemyError as exc:
         raise click.ClickException(
             f"database error at {migrate.describe(url)}: {migrate.reason(exc)}"
         ) from None
-    except sa.exc.SQLAlchemyError as exc:
-        raise click.ClickException(f"database error at {migrate.describe(url)}: {exc}") from None
 
 
 def run_with_store(work: Callable[[EventStore], Awaitable[T]]) -> T:

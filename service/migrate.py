@@ -4,6 +4,7 @@ before the CLI works on it: it exists, it is reachable, its schema is the code's
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -123,6 +124,8 @@ def reason(exc: BaseException) -> str:
     if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
         exc = exc.orig
     text = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).strip()
+    if isinstance(exc, OSError) and exc.errno and os.strerror(exc.errno) not in text:
+        text = f"{os.strerror(exc.errno)} ({text})"  # asyncio's "Connect call failed (…)"
     return text.splitlines()[0] if text else type(exc).__name__
 
 
@@ -135,7 +138,7 @@ async def require_current(engine: AsyncEngine, url: str) -> None:
             )
     except (OSError, TimeoutError, sa.exc.DBAPIError) as exc:
         raise DatabaseProblem(
-            f"cannot reach the database at {describe(url)}: {reason(exc)}"
+            f"cannot open the database at {describe(url)}: {reason(exc)}"
         ) from None
     head = head_revision()
     if current == head:

@@ -91,6 +91,12 @@ def test_an_unmigrated_database_says_to_upgrade(
     assert table_names(empty_database_url) == set()
 
 
+@pytest.mark.parametrize("args", [*COMMANDS, ["db", "upgrade"]], ids=[*NAMES, "db upgrade"])
+def test_a_file_that_is_no_database_is_named(workdir: Path, args: list[str]):
+    (workdir / "notes.db").write_text("not a database\n" * 100)
+    assert_refused(invoke(args, "sqlite:///notes.db"), "sqlite:///notes.db", "not a database")
+
+
 def test_an_older_schema_says_to_upgrade(workdir: Path, empty_database_url: str):
     migrate.upgrade(empty_database_url, "0005")
     assert_refused(invoke(["verify"], empty_database_url), "at revision 0005", "needs 0006")
@@ -113,7 +119,7 @@ def test_a_malformed_url_is_refused(workdir: Path, url: str, args: list[str]):
 @pytest.mark.parametrize("args", [*COMMANDS, ["db", "upgrade"]], ids=[*NAMES, "db upgrade"])
 def test_an_unreachable_postgresql_is_named(workdir: Path, args: list[str]):
     url = "postgresql://timeline:secret@127.0.0.1:1/timeline"
-    line = assert_refused(invoke(args, url), "127.0.0.1:1", "Connect call failed")
+    line = assert_refused(invoke(args, url), "127.0.0.1:1", "Connection refused")
     assert "secret" not in line  # the password never shows
 
 
@@ -138,13 +144,25 @@ def test_upgrade_into_a_missing_directory_is_named(workdir: Path):
 def test_the_installed_command_prints_no_traceback(workdir: Path):
     """Through the real entry point and process, as an operator runs it."""
     timeline = Path(sys.executable).with_name("timeline")
-    env = {**os.environ, "TIMELINE_DATABASE_URL": f"sqlite:///{workdir / 'new.db'}"}
-    for args in (["import", EXPORT], ["verify"], ["db", "downgrade", "base"]):
+    new, nowhere = f"sqlite:///{workdir / 'new.db'}", f"sqlite:///{workdir / 'no' / 'x.db'}"
+    cases = [
+        (["import", EXPORT], new, "Error: no database at"),
+        (["verify"], new, "Error: no database at"),
+        (["db", "downgrade", "base"], new, "Error: no database at"),
+        (["db", "upgrade"], nowhere, "Error: no directory"),
+        (["db", "upgrade"], "postgresql://x@127.0.0.1:1/x", "Error: cannot open the database"),
+    ]
+    for args, url, start in cases:
         done = subprocess.run(
-            [timeline, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+            [timeline, *args],
+            env={**os.environ, "TIMELINE_DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert done.returncode == 1, done
-        assert done.stderr.startswith("Error: no database at") and "Traceback" not in done.stderr
+        assert done.stderr.startswith(start) and "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.splitlines()) == 1
     assert not list(workdir.glob("new.db*"))
 
