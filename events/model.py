@@ -55,6 +55,16 @@ class SourceCited(Event):
     source: Source
 
 
+class SeedFileLoaded(Event):
+    """What a seed file said about these facts when it was loaded (seeds/loader.py).
+
+    Kept in a stream of its own per file, not in the facts' streams: no fact changes.
+    """
+
+    file: str
+    facts: list[Fact]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     "FactRecorded.v2": FactRecorded,
     "FactRevised.v1": FactRevised,
@@ -62,6 +72,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "FactStatusChanged.v1": FactStatusChanged,
     "FactRetracted.v1": FactRetracted,
     "SourceCited.v1": SourceCited,
+    "SeedFileLoaded.v1": SeedFileLoaded,
 }
 TYPE_NAMES: dict[type[Event], str] = {cls: name for name, cls in EVENT_TYPES.items()}
 
