@@ -280,7 +280,7 @@ def test_token_guessing_is_rate_limited(api: Api):
     ]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
-    limited = api.client.post("/api/v1/facts", json=fact_data("x"), headers=api.auth())
+    limited = api.client.post("/api/v1/facts", json=fact_data("x"), headers=wrong)
     assert_problem(limited, 429)
     assert int(limited.headers["retry-after"]) > 0
 
