@@ -244,7 +244,7 @@ def test_cors_is_open_for_reads(api: Api):
 
 def test_health_and_openapi(api: Api):
     health = api.client.get("/health").json()
-    assert health == {"status": "ok", "database": "reachable", "last_position": 15}
+    assert health == {"status": "ok", "database": "reachable", "writes": "ok", "last_position": 15}
     spec = api.client.get("/schema/openapi.json").json()
     operations = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     for expected in [
