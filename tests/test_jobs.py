@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -236,6 +237,21 @@ async def test_a_broken_hash_chain_fails_the_audit_loudly(
     body = await asyncio.to_thread(health, database_url)
     assert body["status"] == "degraded" and body["database"] == "reachable"
     assert body["audit"]["ok"] is False and "position 4" in body["audit"]["detail"]
+
+
+async def test_health_shows_that_an_audit_could_not_run_but_not_the_errors_text(
+    service: Service, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    async def broken(_ctx: Context) -> str:
+        raise OSError("/srv/timeline/secret-path: disk on db-host-7 is gone")
+
+    monkeypatch.setitem(jobs.JOBS, "audit", msgspec.structs.replace(jobs.JOBS["audit"], run=broken))
+    run = await service.run("audit")
+    assert run.outcome == "failed" and "db-host-7" in (run.detail or "")  # for editors
+    body = await asyncio.to_thread(health, database_url)
+    assert body["status"] == "degraded" and body["audit"]["ok"] is False
+    assert body["audit"]["detail"].startswith("could not run")
+    assert "secret-path" not in str(body) and "db-host-7" not in str(body)
 
 
 async def test_a_projection_behind_the_log_fails_the_audit(service: Service):
