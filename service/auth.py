@@ -183,10 +183,12 @@ async def require_actor(request: Request) -> str:
 
 
 async def actor_of(request: Request) -> str | None:
-    """The name of the request's valid token; None when it sends no token at all."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if not request.headers.get("authorization"):
+    """The name of the request's valid token; None when it sends no token at all, and
+    401/429 for a wrong one (counted like any failure)."""
+    header = request.headers.get("authorization")
+    if not header:
         return None
+    scheme, _, token = header.partition(" ")
     actor = None
     if scheme.lower() == "bearer" and token.strip():
         actor = await actor_for(request.app.state.store.engine, token.strip())
