@@ -95,9 +95,9 @@ async def refuses_writes(engine: AsyncEngine) -> bool:
     twin = sqlite_twin(engine)
     if twin is not None:
         return _sqlite_refuses_writes(twin)
+    if is_sqlite(engine):
+        return False  # in memory: always writable
     async with engine.connect() as conn:
-        if is_sqlite(engine):
-            return False  # in memory: always writable
         setting = await conn.exec_driver_sql("SELECT current_setting('transaction_read_only')")
         return setting.scalar() == "on"
 
