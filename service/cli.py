@@ -88,21 +88,13 @@ def main() -> None:
 @click.option("--workers", type=int, default=None, help="Worker processes (TIMELINE_WORKERS).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API with uvicorn."""
-    import uvicorn
+    from service.server import serve as run_server
 
     # The app reads its settings from the environment in each worker process.
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
         if value is not None:
             os.environ[f"TIMELINE_{name}"] = str(value)
-    settings = Settings.from_env()
-    uvicorn.run(
-        "service.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        proxy_headers=True,
-    )
+    run_server(Settings.from_env())
 
 
 @main.group()
@@ -257,7 +249,11 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 def token_create(name: str) -> None:
-    """Create a token; NAME becomes the actor of the events it writes. Shown only once."""
+    """Create a token; NAME (unique) becomes the actor of the events it writes. Shown once.
+
+    Only the token goes to stdout, so `TOKEN=$(timeline token create NAME)` captures it; a
+    failure exits non-zero with the reason on stderr and nothing on stdout.
+    """
     if not re.fullmatch(r"[A-Za-z0-9._@-]{1,100}", name):
         raise click.ClickException("NAME: 1-100 letters, digits, '.', '_', '@' or '-'")
     try:
@@ -266,6 +262,30 @@ def token_create(name: str) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(secret)
     click.echo(f"(token for {name!r}: store it now; only its hash is kept)", err=True)
+
+
+@token.command("list")
+def token_list() -> None:
+    """Name, creation and last use of every token (never the tokens themselves)."""
+    infos = run_with_store(lambda store: auth.list_tokens(store.engine))
+    if not infos:
+        click.echo("no tokens (create one with `timeline token create NAME`)", err=True)
+        return
+    width = max(len("NAME"), *(len(info.name) for info in infos))
+    click.echo(f"{'NAME':<{width}}  {'CREATED':<27}  LAST USED")
+    for info in infos:
+        click.echo(f"{info.name:<{width}}  {info.created_at:<27}  {info.last_used_at or 'never'}")
+
+
+@token.command("revoke")
+@click.argument("name")
+def token_revoke(name: str) -> None:
+    """Delete the token NAME: requests with it get 401 from then on."""
+    try:
+        run_with_store(lambda store: auth.revoke_token(store.engine, name))
+    except auth.NoSuchToken as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"revoked the token {name!r}", err=True)
 
 
 @main.group()
