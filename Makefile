@@ -2,16 +2,25 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# Two installs: what serving needs (run, migrate, seed), and the development toolchain
+# on top of it (test, bench, fuzz). Each is redone only when pyproject.toml changes.
+RUNTIME := $(VENV)/.runtime-stamp
+DEV := $(VENV)/.dev-stamp
 
-.PHONY: setup migrate seed run test bench fuzz clean
+.PHONY: setup setup-runtime migrate seed run test bench fuzz clean
 
-# The virtualenv is made when missing and reinstalled only when pyproject.toml changes.
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+# `.[dev]` holds the runtime packages too, so it brings the runtime stamp up to date.
+$(DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(RUNTIME) $(DEV)
 
 # ical.js (Thunderbird's iCalendar parser) checks the feeds in the tests.
 ICALJS := tests/icaljs/node_modules/.installed-stamp
@@ -19,9 +28,11 @@ $(ICALJS): tests/icaljs/package-lock.json
 	npm ci --prefix tests/icaljs --no-audit --no-fund --silent
 	touch $(ICALJS)
 
-setup: $(STAMP)
+setup: $(DEV)
 
-migrate: setup
+setup-runtime: $(RUNTIME)
+
+migrate: setup-runtime
 	$(BIN)/timeline db upgrade
 
 seed: migrate

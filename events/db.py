@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
 from typing import Any
 
@@ -14,6 +15,9 @@ from sqlalchemy.pool import NullPool
 # BEGIN IMMEDIATE on SQLite, so two writers queue on the database lock up front instead
 # of failing with SQLITE_BUSY when a read transaction tries to become a write.
 WRITE = {"timeline_write": True}
+
+# How long a SQLite connection waits for another's write lock before SQLITE_BUSY.
+BUSY_TIMEOUT_MS = 10_000
 
 # The synchronous twin of each SQLite file engine (see `sqlite_twin`).
 _twins: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()
@@ -34,18 +38,34 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 
 def create_engine(
-    url: str, *, null_pool: bool = False, sqlite_synchronous: str = "NORMAL", **kwargs: Any
+    url: str,
+    *,
+    null_pool: bool = False,
+    sqlite_synchronous: str = "NORMAL",
+    connect_timeout: float | None = None,
+    statement_timeout: float | None = None,
+    **kwargs: Any,
 ) -> AsyncEngine:
     """An engine for the URL. In WAL mode, SQLite's synchronous=NORMAL loses no committed
     transaction on a process crash; only an OS crash or power cut can take back the last
     commits (FULL syncs the WAL on every commit instead, which bounds appends by the disk's
-    flush rate). NORMAL is SQLite's own recommendation for WAL."""
+    flush rate). NORMAL is SQLite's own recommendation for WAL.
+
+    On PostgreSQL, `connect_timeout` and `statement_timeout` (seconds) bound how long a
+    connection attempt and each statement may wait for the server, so a server that
+    accepts connections and never answers gives errors, not hung requests (asyncpg waits
+    60 s to connect, and for ever for an answer, by default)."""
     if sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
         raise ValueError(f"unknown SQLite synchronous setting {sqlite_synchronous!r}")
     target = async_url(url)
     if null_pool:
         kwargs["poolclass"] = NullPool
     if target.get_backend_name() == "postgresql":
+        connect_args = kwargs.setdefault("connect_args", {})
+        if connect_timeout is not None:
+            connect_args["timeout"] = connect_timeout
+        if statement_timeout is not None:
+            connect_args["command_timeout"] = statement_timeout
         engine = create_async_engine(target, **kwargs)
         _configure_postgres(engine.sync_engine)
         return engine
@@ -69,6 +89,37 @@ def sqlite_twin(engine: AsyncEngine) -> sa.Engine | None:
     return _twins.get(engine.sync_engine)
 
 
+async def refuses_writes(engine: AsyncEngine) -> bool:
+    """Whether the database refuses writes now: a read-only file, or a read-only server
+    (`default_transaction_read_only`, a standby). Raises if it cannot be reached at all."""
+    twin = sqlite_twin(engine)
+    if twin is not None:
+        return _sqlite_refuses_writes(twin)
+    if is_sqlite(engine):
+        return False  # in memory: always writable
+    async with engine.connect() as conn:
+        setting = await conn.exec_driver_sql("SELECT current_setting('transaction_read_only')")
+        return setting.scalar() == "on"
+
+
+def _sqlite_refuses_writes(twin: sa.Engine) -> bool:
+    # SQLite opens a file it may not write read-only without a word (even BEGIN IMMEDIATE
+    # succeeds), so try a write that changes nothing. Without waiting: a writer holding
+    # the lock shows that writes work.
+    pooled = twin.raw_connection()
+    db = pooled.driver_connection
+    try:
+        db.execute("PRAGMA busy_timeout=0")
+        try:
+            db.execute("UPDATE events SET position = position WHERE 0")
+        except sqlite3.OperationalError as exc:
+            return exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY
+        return False
+    finally:
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        pooled.close()
+
+
 def _configure_postgres(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "checkout")
     def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -87,7 +138,7 @@ def _configure_sqlite(engine: sa.Engine, synchronous: str) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -76,6 +76,16 @@ class ProposalRejected(Event):
     reason: str
 
 
+class SeedFileLoaded(Event):
+    """What a seed file said about these facts when it was loaded (seeds/loader.py).
+
+    Kept in a stream of its own per file, not in the facts' streams: no fact changes.
+    """
+
+    file: str
+    facts: list[Fact]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     "FactRecorded.v2": FactRecorded,
     "FactRevised.v1": FactRevised,
@@ -87,6 +97,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "FactProposed.v1": FactProposed,
     "ProposalAccepted.v1": ProposalAccepted,
     "ProposalRejected.v1": ProposalRejected,
+    "SeedFileLoaded.v1": SeedFileLoaded,
 }
 TYPE_NAMES: dict[type[Event], str] = {cls: name for name, cls in EVENT_TYPES.items()}
 

@@ -8,13 +8,18 @@ should not pay for feeds nobody polls. Rendering is a pure function of the timel
 and the public URL, so the kept text is the same whenever and wherever it is made.
 
 Honest dates: a feed holds only facts with both bounds known (open-ended periods have no
-place in a calendar). By default only facts known to the day; with `any_precision`,
-month, season and year facts too, as all-day spans over their whole bounds, TENTATIVE and
-labelled "(date to be confirmed: …)".
+place in a calendar) and ending before 31 December 9999: an all-day event's DTEND is the
+day after its last, and iCalendar cannot write a day after 9999 (nor can Python's date).
+By default only facts known to the day; with `any_precision`, month, season and year facts
+too, as all-day spans over their whole bounds, TENTATIVE, with the title saying what is
+known: "(date to be confirmed: …)" for what is still to come,
+"(month known: …)", "(season known: …)", "(year known: …)" or "(exact date unknown: …)" for
+what was held, cancelled or has elapsed (nothing will be confirmed for those).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -39,7 +44,7 @@ from projections.tables import facts as timeline_facts
 log = logging.getLogger(__name__)
 
 # Bump when the rendering changes, so kept events of the old rendering are not served.
-RENDERING = 1
+RENDERING = 2
 PRODID = "-//Timeline service//Central Asia diplomacy//EN"
 REFRESH = dt.timedelta(hours=3)
 END = b"END:VCALENDAR\r\n"
@@ -51,6 +56,10 @@ TEXT = {
         "description": "Summits, treaties and ministerial meetings of Central Asian states, "
         "held and planned, from the timeline at {url}.",
         "tbc": "date to be confirmed: {label}",
+        "known_month": "month known: {label}",
+        "known_season": "season known: {label}",
+        "known_year": "year known: {label}",
+        "known_day": "exact date unknown: {label}",
         "date": "Date",
         "status": "Status",
         "place": "Place",
@@ -70,6 +79,10 @@ TEXT = {
         "description": "Саммиты, договоры и министерские встречи государств Центральной "
         "Азии, состоявшиеся и запланированные, из хронологии {url}.",
         "tbc": "дата уточняется: {label}",
+        "known_month": "известен месяц: {label}",
+        "known_season": "известно время года: {label}",
+        "known_year": "известен год: {label}",
+        "known_day": "точная дата неизвестна: {label}",
         "date": "Дата",
         "status": "Статус",
         "place": "Место",
@@ -88,6 +101,9 @@ TEXT = {
 
 # Statuses a calendar user should read in the title itself, not only in the description.
 _TITLE_STATUSES = frozenset({"postponed", "elapsed"})
+# Statuses of what is still to come, whose date may yet be confirmed; for the others (held,
+# cancelled, elapsed) the title says how much of the date is known.
+_TO_COME = frozenset({"planned", "proposed", "postponed"})
 
 
 class FeedQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,6 +138,16 @@ def origin_of(base_url: str) -> str:
 def event_uid(fact_id: str, base_url: str) -> str:
     """Made from the fact id and the public host only: it never changes for a fact."""
     return f"{fact_id}@{urlsplit(base_url).hostname or 'localhost'}"
+
+
+# The last day of year 9999, the last a date can name: a fact ending on it has no event.
+LAST_DAY = dt.date.max.isoformat()
+
+
+def in_calendars(start: str | None, end: str | None) -> bool:
+    """Whether a fact with these bounds (ISO days, as kept in rows) can be a calendar event:
+    both known, and an end whose next day iCalendar can write."""
+    return start is not None and end is not None and end < LAST_DAY
 
 
 def day_known(bounds: DateBounds) -> bool:
@@ -177,17 +203,24 @@ def fact_url(fact_id: str, base_url: str) -> str:
     return f"{base_url}/api/v1/facts/{quote(fact_id)}"
 
 
+def _imprecision(status: str, bounds: DateBounds, lang: str) -> str:
+    """What the title adds to a date not known to the day."""
+    # An approximate or uncertain day is "known_day": exact date unknown.
+    key = "tbc" if status in _TO_COME else f"known_{bounds.precision}"
+    return TEXT[lang][key].format(label=bounds.label[lang])
+
+
 def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
     """One fact version as a VEVENT (CRLF lines, folded), built with icalendar."""
     fact = row.fact()
     bounds = parse_edtf(fact.date.edtf)
-    if bounds.start is None or bounds.end is None:
-        raise ValueError(f"{fact.id}: an open-ended date has no calendar event")
+    if bounds.start is None or bounds.end is None or not in_calendars(row.start, row.end):
+        raise ValueError(f"{fact.id}: {bounds.edtf} has no calendar event")
     exact = day_known(bounds)
     words = TEXT[lang]
     summary = fact.title.get(lang) or fact.title["en"]
     if not exact:
-        summary += f" ({words['tbc'].format(label=bounds.label[lang])})"
+        summary += f" ({_imprecision(fact.status, bounds, lang)})"
     if fact.status in _TITLE_STATUSES:
         summary += f" ({words[fact.status]})"
     event = icalendar.Event.new(
@@ -199,7 +232,8 @@ def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
         summary=summary,
         description=_description(fact, bounds, lang, base_url),
         location=_location(fact, lang) if fact.place else None,
-        categories=[fact.kind, *fact.tags],
+        # A tag may repeat the kind ("summit"): each category once, the kind first.
+        categories=list(dict.fromkeys([fact.kind, *fact.tags])),
         url=f"{fact_url(fact.id, base_url)}?lang={lang}",
         status=ical_status(fact.status, exact),
         transparency="TRANSPARENT",
@@ -265,17 +299,33 @@ class Entry(msgspec.Struct):
     body: str | None
 
 
-async def feed(engine: AsyncEngine, query: FeedQuery, base_url: str) -> tuple[bytes, int]:
-    """The feed's bytes and how many events it holds."""
+class TooManyEvents(Exception):
+    """More facts match a feed than one response may hold."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} facts match, more than {limit}")
+        self.count, self.limit = count, limit
+
+
+async def feed(
+    engine: AsyncEngine, query: FeedQuery, base_url: str, max_events: int
+) -> tuple[bytes, int]:
+    """The feed's bytes and how many events it holds; TooManyEvents, before any rendering,
+    when more than `max_events` facts match."""
     origin = origin_of(base_url)
     kept = sa.and_(
         events.c.origin == origin,
         events.c.fact_id == timeline_facts.c.fact_id,
         events.c.lang == query.lang,
     )
+    matching = timeline.select_rows(_filters(query)).where(
+        timeline_facts.c.start.is_not(None),
+        timeline_facts.c.end.is_not(None),
+        timeline_facts.c.end < LAST_DAY,  # as in_calendars()
+    )
+    count = matching.with_only_columns(sa.func.count(), maintain_column_froms=True)
     select = (
-        timeline.select_rows(_filters(query))
-        .with_only_columns(
+        matching.with_only_columns(
             timeline_facts.c.fact_id,
             timeline_facts.c.version,
             events.c.version,
@@ -283,18 +333,27 @@ async def feed(engine: AsyncEngine, query: FeedQuery, base_url: str) -> tuple[by
             events.c.body,
         )
         .select_from(timeline_facts.outerjoin(events, kept))
-        .where(timeline_facts.c.start.is_not(None), timeline_facts.c.end.is_not(None))
         .order_by(*timeline.ORDER)
     )
     async with engine.connect() as conn:
+        matched = (await conn.execute(count)).scalar_one()
+        if matched > max_events:
+            raise TooManyEvents(matched, max_events)
         entries = [Entry(*r) for r in await conn.execute(select)]
         stale = [e for e in entries if e.kept_version != e.version]
         if stale:
             await _render_stale(conn, stale, query.lang, base_url, origin)
+    # Off the event loop: a feed may be megabytes.
+    return await asyncio.to_thread(_assemble, calendar_header(query, base_url), entries, query)
+
+
+def _assemble(header: bytes, entries: list[Entry], query: FeedQuery) -> tuple[bytes, int]:
     bodies = [
-        e.body for e in entries if e.body is not None and (query.any_precision or e.day_known)
+        e.body.encode()
+        for e in entries
+        if e.body is not None and (query.any_precision or e.day_known)
     ]
-    return calendar_header(query, base_url) + "".join(bodies).encode() + END, len(bodies)
+    return b"".join([header, *bodies, END]), len(bodies)
 
 
 async def _render_stale(
@@ -312,12 +371,24 @@ async def _render_stale(
         for r in await conn.execute(select):
             rows[r.fact_id] = timeline.Row(**r._mapping)
     await conn.rollback()  # end the read transaction before writing
-    values = []
+    # Rendering costs about a millisecond per event: thousands of them (after a bulk load or
+    # a rebuild) would hold up every other request if rendered on the event loop.
+    values = await asyncio.to_thread(_render_all, stale, rows, lang, base_url, origin)
+    try:
+        await keep(conn, values)
+    except DBAPIError:  # e.g. a busy SQLite: the feed is still right, only not kept yet
+        log.warning("could not keep %d rendered calendar events", len(values), exc_info=True)
+
+
+def _render_all(
+    stale: list[Entry], rows: dict[str, timeline.Row], lang: str, base_url: str, origin: str
+) -> list[dict[str, object]]:
+    values: list[dict[str, object]] = []
     for entry in stale:
         # A fact changed since the first query is shown as it is now; one retracted since
         # is left out (the next poll sees a new ETag either way).
         row = rows.get(entry.fact_id)
-        if row is None or row.start is None or row.end is None:
+        if row is None or not in_calendars(row.start, row.end):
             entry.body = None
             continue
         entry.body = render_event(row, lang, base_url)
@@ -332,10 +403,7 @@ async def _render_stale(
                 "body": entry.body,
             }
         )
-    try:
-        await keep(conn, values)
-    except DBAPIError:  # e.g. a busy SQLite: the feed is still right, only not kept yet
-        log.warning("could not keep %d rendered calendar events", len(values), exc_info=True)
+    return values
 
 
 async def keep(conn: AsyncConnection, values: Sequence[dict[str, object]]) -> None:

@@ -323,6 +323,12 @@ def select_rows(filters: Filters) -> sa.Select:
 ORDER = (facts.c.sort_date, facts.c.span_days, facts.c.fact_id)
 
 
+def count(conn: sa.Connection, filters: Filters) -> int:
+    """How many facts match, without reading them (to refuse an answer too big to build)."""
+    query = select_rows(filters).with_only_columns(sa.func.count(), maintain_column_froms=True)
+    return conn.execute(query).scalar_one()
+
+
 def page(
     conn: sa.Connection, filters: Filters, *, limit: int, after: Cursor | None = None
 ) -> tuple[list[Row], Cursor | None]:

@@ -3,8 +3,10 @@
 TimelineJS dates are a year with an optional month and day: a date keeps its precision by
 leaving out what it does not know (March 2018 has no day, 2027 no month). What TimelineJS
 cannot express — seasons, "by", "until", "or later", "from", approximate or uncertain
-dates — it shows as `display_date`, our own label. TimelineJS renders `headline` and
-`text` as HTML, so every piece of fact text is escaped here.
+dates — it shows as `display_date`, our own label. In Russian every date naming a month
+carries our label too: TimelineJS would name the month in English, or, with its own
+`language: 'ru'`, put a month alone in the genitive («СЕНТЯБРЯ 2017»). TimelineJS renders
+`headline` and `text` as HTML, so every piece of fact text is escaped here.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from html import escape
 
 import msgspec
 
+from events.dates import parse_edtf
+from projections import calendar
 from projections.items import Item
+from projections.names import participant_name
 
 # EDTF season code -> (first month, months it lasts); winter runs into the next year.
 _SEASON_START = {21: 3, 22: 6, 23: 9, 24: 12}
@@ -71,11 +76,18 @@ class TLTimeline(msgspec.Struct):
     scale: str = "human"
 
 
-def _date(token: str, *, last: bool = False) -> TLDate:
+def _date(token: str, lang: str, *, last: bool = False) -> TLDate:
     """One EDTF single date (no qualifier) as a TimelineJS date of the same precision.
 
     A season has no TimelineJS form: it becomes its first month (`last`: its last month).
     """
+    date = _plain_date(token, last=last)
+    if lang != "en" and date.month is not None:  # TimelineJS can name months only in English
+        date.display_date = parse_edtf(token).label[lang]
+    return date
+
+
+def _plain_date(token: str, *, last: bool) -> TLDate:
     match = _TOKEN.fullmatch(token)
     if match is None:
         raise ValueError(f"not a single EDTF date: {token!r}")
@@ -97,27 +109,34 @@ def _is_season(token: str) -> bool:
     return bool(match and match[2] and int(match[2]) in _SEASON_START)
 
 
-def dates(edtf: str, label: str) -> tuple[TLDate, TLDate | None, str | None]:
-    """Start date, end date and display_date for one fact's EDTF date and label."""
-    text = edtf.strip()
+def dates(edtf: str, label: str, lang: str = "en") -> tuple[TLDate, TLDate | None, str | None]:
+    """Start date, end date and display_date for one fact's EDTF date and its label in
+    `lang`."""
+    start, end, shown = _dates(edtf.strip(), label, lang)
+    if shown is None and start.display_date is not None:  # a month named in our words
+        shown = label
+    return start, end, shown
+
+
+def _dates(text: str, label: str, lang: str) -> tuple[TLDate, TLDate | None, str | None]:
     if text.startswith("[..") and text.endswith("]"):  # by X: shown at X
-        return _date(text[3:-1]), None, label
+        return _date(text[3:-1], lang), None, label
     if text.startswith("[") and text.endswith("..]"):  # X or later
-        return _date(text[1:-3]), None, label
+        return _date(text[1:-3], lang), None, label
     if "/" in text:
         first, _, last = text.partition("/")
         if first in ("", ".."):  # until X: no known start, shown at X
-            return _date(last), None, label
+            return _date(last, lang), None, label
         if last in ("", ".."):  # from X, open end
-            return _date(first), None, label
-        start, end = _date(first), _date(last, last=True)
+            return _date(first, lang), None, label
+        start, end = _date(first, lang), _date(last, lang, last=True)
         shown = label if _is_season(first) or _is_season(last) else None
         return start, end, shown
     token = text.rstrip("~?%")
     qualified = token != text
-    start = _date(token)
+    start = _date(token, lang)
     if _is_season(token):
-        end = _date(token, last=True)
+        end = _date(token, lang, last=True)
         start = msgspec.structs.replace(start, display_date=label)
         return start, end, label
     return start, None, label if qualified else None
@@ -131,7 +150,8 @@ def _html(item: Item, lang: str) -> str:
     if item.summary:
         parts.append(f"<p>{escape(item.summary)}</p>")
     if item.participants:
-        parts.append(f"<p>{words['participants']}: {escape(', '.join(item.participants))}</p>")
+        names = ", ".join(participant_name(code, lang) for code in item.participants)
+        parts.append(f"<p>{words['participants']}: {escape(names)}</p>")
     if item.sources:
         cited = []
         for source in item.sources:
@@ -141,13 +161,13 @@ def _html(item: Item, lang: str) -> str:
             detail = ", ".join(str(x) for x in (source.date, source.locator) if x)
             cited.append(f"<li>{title} ({escape(detail)})</li>")
         parts.append(f"<p>{words['sources']}:</p><ul>{''.join(cited)}</ul>")
-    if item.date.start and item.date.end:  # calendars have no event for an open-ended period
+    if calendar.in_calendars(item.date.start, item.date.end):
         parts.append(f'<p><a href="{escape(item.links.ics)}">{words["calendar"]}</a></p>')
     return "".join(parts)
 
 
 def event(item: Item, lang: str) -> TLEvent:
-    start, end, display = dates(item.date.edtf, item.date.label)
+    start, end, display = dates(item.date.edtf, item.date.label, lang)
     return TLEvent(
         unique_id=item.id,
         start_date=start,

@@ -7,8 +7,30 @@ Two formats:
 - JSON Lines (`*.jsonl`): one fact per line, exactly as the write API accepts it.
 
 A file is all or nothing: every fact is validated first, then all of its events are
-appended in one transaction. Loading is idempotent: a fact already in the log as the file
-describes it appends nothing; an edited fact appends the events that describe the edit.
+appended in one transaction.
+
+A seed file is one author among several: the scheduler marks plans elapsed, editors
+change facts through the API. So a run appends only what changed *in the file* since
+the fact was last loaded from it, on top of the fact as it is now, and never reverts
+what others appended. Loading an unchanged file appends nothing, whatever others did.
+
+That needs "what the file said last time", and the log is the only source of truth, so
+it is read from the log, in this order:
+1. the newest `SeedFileLoaded` record of the fact in the file's own stream
+   (`seed-file-<file name>`), if there is one;
+2. otherwise the fact as it stood right after the seed's own last event in its stream.
+   A run of the old loader left every fact exactly as its file said, and so does a run
+   of this one whenever nobody else had changed the fact: that is why logs written
+   before records existed need no migration, and why most runs record nothing.
+A run writes a record (in the same transaction as the facts' events) only for the facts
+where (2) would be wrong: where the seed's events landed on top of someone else's
+change, or appended nothing to a fact someone else made. A record lives in its file's
+stream, so a fact moved to another file falls back to (2) there.
+
+The file's change to a field is applied even if an editor changed that field too: the
+file's author decided again, later, and the log keeps both decisions. A language map
+changes only in the languages the file changed. A fact retracted in the log is left
+alone while the file's fact is unchanged; a change to it in the file is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +44,8 @@ import msgspec
 import yaml
 
 from events.decider import (
+    ChangeFact,
+    Command,
     DomainError,
     RecordFact,
     change_to_match,
@@ -30,10 +54,13 @@ from events.decider import (
     stream_id,
 )
 from events.facts import Fact, FactError, validate_fact
-from events.store import Append, EventStore
+from events.model import SeedFileLoaded
+from events.store import Append, EventStore, RecordedEvent
 
 SEED_DIR = Path(__file__).resolve().parent
 ACTOR = "seed"
+RECORD_STREAM_PREFIX = "seed-file-"
+MAX_STREAM_ID = 200  # the events table's stream_id column
 
 
 class SeedError(ValueError):
@@ -141,21 +168,81 @@ def read_facts(path: Path) -> list[Fact]:
     return facts
 
 
-async def plan(store: EventStore, facts: Sequence[Fact], where: str) -> list[Append]:
-    """What to append so the log describes `facts`: new facts recorded, edits as events."""
-    streams = await store.read_streams([stream_id(f.id) for f in facts])
-    appends = []
+def record_stream(path: Path) -> str:
+    """The stream of `SeedFileLoaded` records of one seed file, named by its file name."""
+    name = RECORD_STREAM_PREFIX + path.name
+    if len(name) > MAX_STREAM_ID:
+        raise SeedError(f"{path.name}: file name too long (at most {MAX_STREAM_ID - 10})")
+    return name
+
+
+def said_by_seed(recorded: Sequence[RecordedEvent]) -> Fact | None:
+    """The fact as it stood right after the seed's last event in its stream (None if none)."""
+    for index in range(len(recorded) - 1, -1, -1):
+        if recorded[index].actor == ACTOR:
+            state = fold(r.event() for r in recorded[: index + 1])
+            return state.fact if state else None
+    return None
+
+
+def file_changes(then: Fact, now: Fact) -> ChangeFact | None:
+    """The fields (and languages) the file changed between two loads; None if none."""
+    fields: dict[str, object] = {}
+    for name in ("title", "summary"):
+        old, new = getattr(then, name), getattr(now, name)
+        changed = {lang: text for lang, text in new.items() if old.get(lang) != text}
+        if changed:
+            fields[name] = changed
+    for name in ("kind", "status", "date", "place", "participants", "tags", "sources"):
+        if getattr(now, name) != getattr(then, name):
+            fields[name] = getattr(now, name)
+    return ChangeFact(**fields) if fields else None  # type: ignore[arg-type]
+
+
+async def plan(store: EventStore, facts: Sequence[Fact], path: Path) -> list[Append]:
+    """What to append for the file's changes since it was last loaded (module doc)."""
+    records_id = record_stream(path)
+    streams = await store.read_streams([records_id, *(stream_id(f.id) for f in facts)])
+    records: dict[str, Fact] = {}
+    for r in streams.get(records_id, []):
+        event = r.event()
+        assert isinstance(event, SeedFileLoaded)
+        records.update((fact.id, fact) for fact in event.facts)
+    appends: list[Append] = []
+    to_record: list[Fact] = []
     for fact in facts:
         recorded = streams.get(stream_id(fact.id), [])
         state = fold(r.event() for r in recorded)
-        command = RecordFact(fact) if state is None else change_to_match(fact)
-        try:
-            new_events = decide(command, state)
-        except (DomainError, FactError) as exc:
-            raise SeedError(f"{where}: fact {fact.id!r}: {exc}") from None
+        if state is not None and recorded[-1].actor == ACTOR:
+            by_seed: Fact | None = state.fact  # the usual case, without a second fold
+        else:
+            by_seed = said_by_seed(recorded)
+        then = records.get(fact.id, by_seed)
+        command: Command | None
+        if state is None:
+            command = RecordFact(fact)
+        elif then is None:  # a fact someone else made, in the file for the first time
+            command = change_to_match(fact)
+        else:
+            command = file_changes(then, fact)
+        new_events = []
+        if command is not None:
+            try:
+                new_events = decide(command, state)
+            except (DomainError, FactError) as exc:
+                raise SeedError(f"{path.name}: fact {fact.id!r}: {exc}") from None
         if new_events:
             version = recorded[-1].version if recorded else 0
             appends.append(Append(stream_id(fact.id), new_events, version))
+            after = fold(new_events, state)
+            by_seed = after.fact if after else None
+        # What the next run will read as "what the file said", unless recorded now.
+        if records.get(fact.id, by_seed) != fact:
+            to_record.append(fact)
+    if to_record:
+        version = streams[records_id][-1].version if records_id in streams else 0
+        record = SeedFileLoaded(file=path.name, facts=to_record)
+        appends.append(Append(records_id, [record], version))
     return appends
 
 
@@ -177,12 +264,13 @@ async def load_if_empty(
             return None
     report = SeedReport()
     for path, facts in files:
-        appends = await plan(store, facts, path.name)
+        appends = await plan(store, facts, path)
         if appends:
             await store.append_many(appends, actor=ACTOR, reason=f"seed file {path.name}")
+        fact_appends = [a for a in appends if not a.stream_id.startswith(RECORD_STREAM_PREFIX)]
         report.files += 1
         report.facts += len(facts)
-        report.recorded += sum(1 for a in appends if a.expected_version == 0)
-        report.changed += sum(1 for a in appends if a.expected_version)
+        report.recorded += sum(1 for a in fact_appends if a.expected_version == 0)
+        report.changed += sum(1 for a in fact_appends if a.expected_version)
         report.events += sum(len(a.events) for a in appends)
     return report

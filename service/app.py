@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from events.db import refuses_writes
 from events.store import Clock, EventStore, utc_now
 from service import api, documents, embed, feeds, jobs_api, pages
 from service.auth import FailureLimiter
@@ -30,6 +31,7 @@ from service.wiring import open_store
 class Health(msgspec.Struct, omit_defaults=True):
     status: str
     database: str
+    writes: str  # ok, or failing (the database is unreachable or refuses writes)
     last_position: int | None
     # Whether this process runs the scheduled jobs (absent when its scheduler is off).
     runner: bool | None = None
@@ -43,16 +45,24 @@ async def health(state: State) -> Health:
     try:
         position = await store.head()
         audit = await jobs_api.audit_status(store)
+        read_only = await refuses_writes(store.engine)
     except Exception:  # the database is down or unreachable: say so, don't fail
-        return Health(status="degraded", database="unreachable", last_position=None, runner=runner)
-    status = "ok" if audit is None or audit.ok else "degraded"
-    return Health(status, "reachable", position, runner=runner, audit=audit)
+        return Health("degraded", "unreachable", "failing", last_position=None, runner=runner)
+    healthy = (audit is None or audit.ok) and not read_only
+    writes = "failing" if read_only else "ok"
+    return Health("ok" if healthy else "degraded", "reachable", writes, position, runner, audit)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        store = open_store(settings.database_url, null_pool=settings.db_null_pool, clock=clock)
+        store = open_store(
+            settings.database_url,
+            null_pool=settings.db_null_pool,
+            clock=clock,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            statement_timeout=settings.db_statement_timeout_seconds,
+        )
         app.state.store = store
         scheduler = await start_scheduler(store, settings, clock) if settings.scheduler else None
         app.state.scheduler = scheduler

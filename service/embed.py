@@ -6,6 +6,7 @@ page, `oembed_for` answers an oEmbed request and `projections.timelinejs` conver
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import gzip
@@ -406,20 +407,26 @@ async def oembed(
     ),
 )
 async def get_timelinejs(state: State, timeline_query: api.TimelineQuery) -> timelinejs.TLTimeline:
+    # Counted first, so a query over the limit is refused before any fact is read.
+    matched = await state.store.read(timeline.count, timeline_query.filters)
+    if matched > TIMELINEJS_MAX_FACTS:
+        raise Problem(
+            400,
+            f"{matched} facts match, more than the {TIMELINEJS_MAX_FACTS} one TimelineJS "
+            "document may hold; narrow the filters (from, to, country, tag, status, kind)",
+        )
     items: list[Item] = []
     after = None
     while True:  # every page of the timeline's answer
         page = await api.timeline_page(state, timeline_query, PAGE, after)
         items.extend(page.items)
-        if len(items) > TIMELINEJS_MAX_FACTS:
-            raise Problem(
-                400,
-                f"more than {TIMELINEJS_MAX_FACTS} facts match; narrow the filters "
-                "(from, to, country, tag, status, kind)",
-            )
+        if len(items) > TIMELINEJS_MAX_FACTS:  # facts added since the count
+            raise Problem(400, f"more than {TIMELINEJS_MAX_FACTS} facts match; narrow the filters")
         if page.next_cursor is None:
-            return timelinejs.timelinejs(items, timeline_query.lang)
+            break
         after = timeline.decode_cursor(page.next_cursor)
+    # Thousands of events are a few hundred milliseconds of work: not on the event loop.
+    return await asyncio.to_thread(timelinejs.timelinejs, items, timeline_query.lang)
 
 
 ROUTES = [widget_script, embed, oembed, get_timelinejs]

@@ -19,6 +19,9 @@ MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 # the service absorb bursts while an ETag keeps revalidation cheap.
 FEED = {"conditional": "log", "cache_control": "public, max-age=300"}
 PRECISIONS = ("day", "any")
+# One response's bound: a calendar of more events is unreadable in any app, and each costs
+# about 2 KB of the response (and a millisecond to render when not kept yet).
+MAX_FEED_EVENTS = 10_000
 
 
 def _fact_ids(values: list[str] | None) -> list[str]:
@@ -73,7 +76,16 @@ async def get_calendar(
         lang=choose_lang(lang, request.headers.get("accept-language")),
         any_precision=precision == "any",
     )
-    body, count = await calendar.feed(state.store.engine, query, base_url(state))
+    try:
+        body, count = await calendar.feed(
+            state.store.engine, query, base_url(state), MAX_FEED_EVENTS
+        )
+    except calendar.TooManyEvents as exc:
+        raise Problem(
+            400,
+            f"{exc.count} facts match this feed, more than the {exc.limit} one feed may hold; "
+            "narrow it with country, tag, status or kind",
+        ) from None
     if count == 0 and len(query.fact_ids) == 1:
         await _explain_missing_event(state, query)
     filename = f"{query.fact_ids[0]}.ics" if len(query.fact_ids) == 1 else "timeline.ics"
@@ -96,6 +108,12 @@ async def _explain_missing_event(state: State, query: calendar.FeedQuery) -> Non
     if bounds.start is None or bounds.end is None:
         raise Problem(
             404, f"{fact_id!r} has an open-ended date ({bounds.label['en']}): no calendar event"
+        )
+    if not calendar.in_calendars(row.start, row.end):
+        raise Problem(
+            404,
+            f"{fact_id!r} ends on 31 December 9999 ({bounds.label['en']}): a calendar event "
+            "ends on the day after its last, and no calendar can write a day after 9999",
         )
     if not query.any_precision and not calendar.day_known(bounds):
         raise Problem(

@@ -51,6 +51,10 @@ class Job(msgspec.Struct, frozen=True):
     failure_level: int = logging.ERROR
 
 
+# How the detail of a run that raised begins; the error's text follows (for editors only).
+COULD_NOT_RUN = "could not run"
+
+
 class UnknownJob(KeyError):
     pass
 
@@ -252,7 +256,7 @@ async def run_job(
         detail, outcome = str(exc), job_runs.FAILED
         log.log(job.failure_level, "job %s FAILED: %s", name, detail)
     except Exception as exc:
-        detail, outcome = f"could not run: {type(exc).__name__}: {exc}", job_runs.FAILED
+        detail, outcome = f"{COULD_NOT_RUN}: {type(exc).__name__}: {exc}", job_runs.FAILED
         log.exception("job %s could not run", name)
     finished: dict[str, str | None] = {
         "started_at": started,

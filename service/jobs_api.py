@@ -1,33 +1,37 @@
 """Read-only views of the scheduled jobs: `GET /api/v1/jobs` and the audit in `/health`.
 
 Runs are read from the database, so any process answers alike; only `runner` and
-`process` describe the process that answers.
+`process` describe the process that answers. Anonymous readers get a public summary;
+where and how runs went (hosts, paths, error text) needs a write token.
 """
 
 from __future__ import annotations
 
 import msgspec
-from litestar import get
+from litestar import Request, get
 from litestar.datastructures import State
 
 from events.store import EventStore
 from service import job_runs
+from service.auth import actor_of
 from service.election import process_name
-from service.jobs import JOBS
+from service.jobs import COULD_NOT_RUN, JOBS
 from service.scheduler import SCHEDULES, Scheduler
 
 
-class RunView(msgspec.Struct):
+class RunView(msgspec.Struct, omit_defaults=True):
     started_at: str | None
     finished_at: str | None
     outcome: str | None  # ok or failed
-    detail: str | None
-    ran_by: str | None  # host:pid
+    # With a write token only: what the run did or why it failed (paths, error text), and
+    # the host:pid that ran it.
+    detail: str | None = None
+    ran_by: str | None = None
 
 
-class RunningView(msgspec.Struct):
+class RunningView(msgspec.Struct, omit_defaults=True):
     since: str
-    on: str
+    on: str | None = None  # host:pid, with a write token only
 
 
 class JobView(msgspec.Struct):
@@ -39,11 +43,11 @@ class JobView(msgspec.Struct):
     next_run: str | None
 
 
-class JobsPage(msgspec.Struct):
-    process: str  # host:pid of the process answering
+class JobsPage(msgspec.Struct, omit_defaults=True):
     scheduler: str  # runner, standby or off
     runner: bool  # whether the answering process runs the jobs
     jobs: list[JobView]
+    process: str | None = None  # host:pid of the process answering, with a write token only
 
 
 class AuditStatus(msgspec.Struct):
@@ -62,19 +66,25 @@ def runner_or_none(state: State) -> bool | None:
     return None if scheduler is None else scheduler.is_runner
 
 
-def _job_view(name: str, run: job_runs.JobRun | None) -> JobView:
+def _job_view(name: str, run: job_runs.JobRun | None, *, full: bool) -> JobView:
     finished = run is not None and run.finished_at is not None
     return JobView(
         name=name,
         summary=JOBS[name].summary,
         schedule=SCHEDULES[name].text,
         last_run=(
-            RunView(run.started_at, run.finished_at, run.outcome, run.detail, run.ran_by)
+            RunView(
+                run.started_at,
+                run.finished_at,
+                run.outcome,
+                run.detail if full else None,
+                run.ran_by if full else None,
+            )
             if run is not None and finished
             else None
         ),
         running=(
-            RunningView(run.running_since, run.running_on or "")
+            RunningView(run.running_since, (run.running_on or "") if full else None)
             if run is not None and run.running_since is not None
             else None
         ),
@@ -82,16 +92,27 @@ def _job_view(name: str, run: job_runs.JobRun | None) -> JobView:
     )
 
 
-@get("/api/v1/jobs", summary="Scheduled jobs: last run, outcome and next run of each")
-async def list_jobs(state: State) -> JobsPage:
+JOBS_PATH = "/api/v1/jobs"
+
+
+@get(
+    JOBS_PATH,
+    summary="Scheduled jobs: last run, outcome and next run of each",
+    description="Anyone sees the jobs' schedule and outcomes; with a write token, also "
+    "each run's detail and the processes (host:pid) involved.",
+    security=[{}, {"bearer": []}],
+)
+async def list_jobs(request: Request, state: State) -> JobsPage:
+    # Hosts, process ids, backup paths and error text are for the service's editors.
+    full = await actor_of(request) is not None
     runs = await job_runs.load_all(state.store.engine)
     scheduler = scheduler_of(state)
     status = "off" if scheduler is None else "runner" if scheduler.is_runner else "standby"
     return JobsPage(
-        process=process_name(),
         scheduler=status,
         runner=status == "runner",
-        jobs=[_job_view(name, runs.get(name)) for name in JOBS],
+        jobs=[_job_view(name, runs.get(name), full=full) for name in JOBS],
+        process=process_name() if full else None,
     )
 
 
@@ -101,7 +122,12 @@ async def audit_status(store: EventStore) -> AuditStatus | None:
     run = await store.read(job_runs.load_in, "audit")
     if run is None or run.finished_at is None:
         return None
-    return AuditStatus(checked_at=run.finished_at, ok=run.outcome == job_runs.OK, detail=run.detail)
+    detail = run.detail
+    if detail is not None and detail.startswith(COULD_NOT_RUN):
+        # /health is public: the error's text (paths, hosts) stays in the logs and the
+        # jobs API's full view.
+        detail = f"{COULD_NOT_RUN} (why is logged, and shown by {JOBS_PATH} to a write token)"
+    return AuditStatus(checked_at=run.finished_at, ok=run.outcome == job_runs.OK, detail=detail)
 
 
 ROUTES = [list_jobs]

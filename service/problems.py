@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
@@ -58,6 +59,37 @@ def _validation_detail(exc: ValidationException) -> tuple[str, Any]:
     return exc.detail, errors
 
 
+# PostgreSQL error classes that say the server cannot do the work now, not that the
+# request is wrong: connection exceptions, insufficient resources (a full disk),
+# operator intervention (shutdown, a cancelled statement), and read-only transactions.
+_PG_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_PG_READ_ONLY = "25006"
+
+
+def _driver_error(exc: BaseException) -> BaseException:
+    """The driver's own exception under SQLAlchemy's wrapper (the fast write paths raise
+    sqlite3's directly)."""
+    return exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+
+
+def _read_only(exc: BaseException) -> bool:
+    orig = _driver_error(exc)
+    if isinstance(orig, sqlite3.OperationalError):
+        return orig.sqlite_errorcode & 0xFF == sqlite3.SQLITE_READONLY
+    return getattr(orig, "sqlstate", None) == _PG_READ_ONLY
+
+
+def _unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | OSError | TimeoutError):
+        return True
+    orig = _driver_error(exc)
+    # sqlite3.DatabaseError itself (not a subclass such as IntegrityError) is a damaged or
+    # unreadable file; OperationalError a locked, full or unwritable one.
+    if isinstance(orig, sqlite3.OperationalError) or type(orig) is sqlite3.DatabaseError:
+        return True
+    return str(getattr(orig, "sqlstate", None) or "")[:2] in _PG_UNAVAILABLE_CLASSES
+
+
 def handle_exception(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     if isinstance(exc, Problem):
         return problem_response(exc.status_code, exc.detail, request, exc.headers, **exc.fields)
@@ -94,7 +126,15 @@ def handle_exception(request: Request, exc: Exception) -> Response[dict[str, Any
             request,
             current_version=exc.actual,
         )
-    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | OSError | TimeoutError):
+    if _read_only(exc):
+        log.warning("database refuses writes: %s", type(exc).__name__)
+        return problem_response(
+            503,
+            "the database refuses writes for now (it is read-only); reads still work",
+            request,
+            {"Retry-After": "60"},
+        )
+    if _unavailable(exc):
         log.warning("database unavailable: %s", type(exc).__name__)
         return problem_response(
             503, "the database is unavailable; try again shortly", request, {"Retry-After": "5"}

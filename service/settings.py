@@ -20,6 +20,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # NullPool: a fresh connection per use (tests whose client runs the app on another loop).
     db_null_pool: bool = False
     max_body_bytes: int = 1_000_000
+    # The server (service/server.py): a request's headers must be in within this time;
+    # idle keep-alive connections close after keep_alive_seconds; over max_connections
+    # open connections per process (0: no limit) requests get 503.
+    header_timeout_seconds: float = 10.0
+    keep_alive_seconds: int = 5
+    max_connections: int = 1000
+    # Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto is believed
+    # ("*" for any); none by default: the client is the TCP peer.
+    trusted_proxies: str = ""
+    # PostgreSQL: give up connecting, or on one statement, after this long (then 503).
+    db_connect_timeout_seconds: float = 5.0
+    db_statement_timeout_seconds: float = 30.0
     # Scheduled jobs (service/scheduler.py). On for the service as configured from the
     # environment (TIMELINE_SCHEDULER=off turns it off); off for apps made in code, such
     # as tests, unless they ask for it.

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from events.db import create_engine
 from events.store import Clock, EventStore, utc_now
 from projections import documents, timeline
 
 
-def open_store(url: str, *, null_pool: bool = False, clock: Clock = utc_now) -> EventStore:
+def open_store(
+    url: str, *, null_pool: bool = False, clock: Clock = utc_now, **engine_options: Any
+) -> EventStore:
+    """`engine_options` go to `events.db.create_engine` (timeouts, for instance)."""
     return EventStore(
-        create_engine(url, null_pool=null_pool),
+        create_engine(url, null_pool=null_pool, **engine_options),
         projectors=[timeline.project, documents.project],
         clock=clock,
     )

@@ -179,8 +179,14 @@ def parse_with_icaljs(data: bytes) -> Parsed:
     )
     assert result.returncode == 0, result.stderr.decode()
     read = json.loads(result.stdout)
-    events = [(e["uid"], e["summary"], e["start"], e["end"]) for e in read["events"]]
+    events = [(e["uid"], e["summary"], _iso(e["start"]), _iso(e["end"])) for e in read["events"]]
     return Parsed("ical.js", events)
+
+
+def _iso(day: str) -> str:
+    """ical.js reads year 0001 right but prints it unpadded ("1-01-01"): pad it to compare."""
+    year, _, rest = day.partition("-")
+    return f"{year.zfill(4)}-{rest}"
 
 
 def parse_with_icalendar(data: bytes) -> Parsed:

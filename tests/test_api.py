@@ -244,7 +244,7 @@ def test_cors_is_open_for_reads(api: Api):
 
 def test_health_and_openapi(api: Api):
     health = api.client.get("/health").json()
-    assert health == {"status": "ok", "database": "reachable", "last_position": 15}
+    assert health == {"status": "ok", "database": "reachable", "writes": "ok", "last_position": 15}
     spec = api.client.get("/schema/openapi.json").json()
     operations = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     for expected in [
@@ -280,7 +280,7 @@ def test_token_guessing_is_rate_limited(api: Api):
     ]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
-    limited = api.client.post("/api/v1/facts", json=fact_data("x"), headers=api.auth())
+    limited = api.client.post("/api/v1/facts", json=fact_data("x"), headers=wrong)
     assert_problem(limited, 429)
     assert int(limited.headers["retry-after"]) > 0
 

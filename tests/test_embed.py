@@ -295,6 +295,43 @@ def test_timelinejs_keeps_each_dates_precision(client: Client):
     assert "calendar.ics?id=first-central-asia-eu-summit-2025" in summit["text"]["text"]
 
 
+def test_timelinejs_in_russian_gives_every_month_name_in_russian(client: Client):
+    """TimelineJS's own formatting would print English months next to Russian labels (or,
+    with its `language: 'ru'`, a month alone in the genitive): those dates carry ours."""
+    events = {e["unique_id"]: e for e in client.get(TLJS, params={"lang": "ru"}).json()["events"]}
+    summit = events["first-central-asia-eu-summit-2025"]
+    assert summit["start_date"] == {
+        "year": 2025,
+        "month": 4,
+        "day": 3,
+        "display_date": "3 апреля 2025",
+    }
+    assert summit["end_date"] == {
+        "year": 2025,
+        "month": 4,
+        "day": 4,
+        "display_date": "4 апреля 2025",
+    }
+    assert summit["display_date"] == "3–4 апреля 2025"
+    march = events["first-consultative-meeting-central-asia-2018"]
+    assert march["start_date"] == {"year": 2018, "month": 3, "display_date": "март 2018"}
+    assert march["display_date"] == "март 2018"
+    year = events["next-central-asia-italy-summit-kyrgyzstan-2027"]
+    assert year["start_date"] == {"year": 2027} and "display_date" not in year
+    spring = events["fourth-central-asia-italy-foreign-ministers-conference-2026"]
+    assert spring["display_date"] == "весна 2026"
+    assert spring["start_date"]["display_date"] == "весна 2026"
+    assert "Участники: Казахстан, Кыргызстан, Таджикистан" in summit["text"]["text"]
+    assert "KZ" not in summit["text"]["text"]
+    # in English TimelineJS's own formatting is right: no display_date is imposed
+    english = {e["unique_id"]: e for e in client.get(TLJS, params={"lang": "en"}).json()["events"]}
+    assert "display_date" not in english["first-central-asia-eu-summit-2025"]
+    assert (
+        "Participants: Kazakhstan, Kyrgyzstan"
+        in english["first-central-asia-eu-summit-2025"]["text"]["text"]
+    )
+
+
 def test_timelinejs_escapes_fact_text_it_hands_to_timelinejs_as_html(client: Client):
     client.create(
         fact_data(
@@ -316,7 +353,16 @@ def test_timelinejs_reads_every_page_and_refuses_too_many(client: Client, monkey
     ids = [e["unique_id"] for e in client.get(TLJS).json()["events"]]
     assert ids == client.timeline_ids() and len(ids) == 15
     monkeypatch.setattr(embed, "TIMELINEJS_MAX_FACTS", 10)
-    assert_problem(client.get(TLJS), 400, "narrow the filters")
+    pages_read = []
+    read_page = embed.api.timeline_page
+
+    async def counted(*args, **kwargs):
+        pages_read.append(args)
+        return await read_page(*args, **kwargs)
+
+    monkeypatch.setattr(embed.api, "timeline_page", counted)
+    assert_problem(client.get(TLJS), 400, "15 facts match", "narrow the filters")
+    assert pages_read == []  # refused from a count, before any fact was read
     assert client.get(TLJS, params={"country": "IT"}).status_code == 200
 
 
@@ -418,8 +464,9 @@ def test_event_text_is_escaped_html_with_status_place_sources_and_calendar_link(
     text = event["text"]["text"]
     assert "<strong>Date passed, outcome unknown</strong> · &lt;Rome&gt;" in text
     assert "He said &quot;hi&quot; &lt;b&gt;" in text
-    assert "Participants: IT, KZ" in text
+    assert "Participants: Italy, Kazakhstan" in text
     assert '<a href="https://example.org/a&quot;b">Doc &lt;1&gt;</a> (2025-05-30, p. 7)' in text
     assert f'<a href="{BASE}/calendar.ics?id=x&amp;lang=en">Add to calendar</a>' in text
     russian = timelinejs.timelinejs([make_item(status="held")], "ru").events[0].text.text
     assert "Состоялось" in russian and "Добавить в календарь" in russian
+    assert "Участники: Италия, Казахстан" in russian

@@ -12,6 +12,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,13 +24,15 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from events.db import create_engine
 from projections import timeline
 from service.auth import create_token
 from service.wiring import open_store
 from tests.benchmarks import bench_seed
-from tests.factories import fact_data
+from tests.conftest import _admin_conninfo
+from tests.factories import fact_data, seeded_with_token
 from tests.served import ROOT, Served, free_port
 
 SEED_FACTS = 20_000
@@ -156,7 +159,11 @@ def test_kill_9_during_concurrent_writes_loses_no_acknowledged_write(
     try:
         for thread in threads:
             thread.start()
-        time.sleep(random.uniform(1.5, 3.0))
+        # Kill once enough writes are in (however loaded the machine), at a random moment.
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(random.uniform(0.0, 1.0))
         service.kill()
         stop.set()
         for thread in threads:
@@ -274,3 +281,130 @@ def test_postgres_restart_gets_quick_503s_then_the_service_reconnects(
     finally:
         service.stop()
     assert_consistent(url)
+
+
+# --- a database that refuses writes -------------------------------------------------------
+
+
+def _read_only_url(database_url: str, backend: str) -> str:
+    """The database, made read-only for the service: a read-only SQLite file (as a file
+    the service's user may not write is opened), a PostgreSQL database whose transactions
+    are read-only (as on a standby)."""
+    if backend == "sqlite":
+        return f"sqlite:///file:{database_url.removeprefix('sqlite:///')}?mode=ro&uri=true"
+    name = make_url(database_url).database
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    return database_url
+
+
+def test_a_read_only_database_gives_503_on_writes_and_health_says_so(
+    backend: str, database_url: str, tmp_path: Path
+):
+    token = asyncio.run(seeded_with_token(database_url))
+    headers = {"Authorization": f"Bearer {token}"}
+    url = _read_only_url(database_url, backend)
+    service = Served(url, tmp_path / "server.log").start()
+    try:
+        with httpx.Client(base_url=service.base, timeout=15) as client:
+            health = client.get("/health").json()
+            assert health["status"] == "degraded" and health["database"] == "reachable"
+            assert health["writes"] == "failing"
+            created = client.post("/api/v1/facts", json=fact_data("refused"), headers=headers)
+            assert created.status_code == 503, created.text
+            assert created.headers["content-type"].startswith("application/problem+json")
+            assert "read-only" in created.json()["detail"]
+            assert created.headers["retry-after"]
+            fact_id = "first-central-asia-eu-summit-2025"
+            changed = client.patch(
+                f"/api/v1/facts/{fact_id}",
+                json={"title": {"en": "Changed"}},
+                headers={**headers, "If-Match": '"1"'},
+            )
+            assert changed.status_code == 503, changed.text
+            # Reads go on as before.
+            assert client.get(f"/api/v1/facts/{fact_id}").status_code == 200
+            assert len(client.get("/api/v1/timeline").json()["items"]) == 15
+    finally:
+        service.stop()
+    assert "refused" not in asyncio.run(stored_fact_ids(database_url))
+
+
+# --- a PostgreSQL server that accepts connections and never answers -----------------------
+
+
+class Blackhole:
+    """A TCP relay to PostgreSQL that can go silent: it keeps accepting connections and
+    holding them open, but passes nothing on, as a hung server or a dropped route does."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.silent = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.sockets.append(client)
+            if self.silent.is_set():
+                continue  # accepted, and never answered
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            self.sockets.append(server)
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._relay, args=(source, sink), daemon=True).start()
+
+    def _relay(self, source: socket.socket, sink: socket.socket) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if self.silent.is_set():
+                continue  # swallowed
+            try:
+                sink.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.listener.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+def test_a_postgres_that_never_answers_gets_quick_503s_not_hung_requests(
+    postgres_url: str, tmp_path: Path
+):
+    token = asyncio.run(seeded_with_token(postgres_url))
+    headers = {"Authorization": f"Bearer {token}"}
+    real = make_url(postgres_url)
+    relay = Blackhole(real.port or 5432)
+    url = real.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+    env = {"TIMELINE_DB_CONNECT_TIMEOUT_SECONDS": "1", "TIMELINE_DB_STATEMENT_TIMEOUT_SECONDS": "2"}
+    service = Served(url, tmp_path / "server.log", env=env).start()
+    try:
+        # The client waits 15 s, far longer than the timeouts: a hung request fails here.
+        with httpx.Client(base_url=service.base, timeout=15) as client:
+            assert client.get("/api/v1/timeline").status_code == 200  # pooled connections
+            relay.silent.set()
+            for path in ("/api/v1/timeline?q=eu", "/api/v1/facts/no-such-fact", "/calendar.ics"):
+                response = client.get(path)
+                assert response.status_code == 503, (path, response.text)
+                assert response.headers["content-type"].startswith("application/problem+json")
+            refused = client.post("/api/v1/facts", json=fact_data("unanswered"), headers=headers)
+            assert refused.status_code == 503, refused.text
+            health = client.get("/health")
+            assert health.status_code == 200 and health.json()["database"] == "unreachable"
+    finally:
+        service.stop()
+        relay.close()
+    assert "unanswered" not in asyncio.run(stored_fact_ids(postgres_url))

@@ -6,18 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
+from events.dates import parse_edtf
 from events.db import create_engine
 from projections import calendar
+from seeds import loader
+from service import feeds as feeds_route
 from service.app import create_app
 from service.cli import main
 from service.settings import Settings
+from service.wiring import open_store
 from tests.factories import StepClock, fact_data
 from tests.ical_checks import check_feed, read_everywhere, unescape_text
 from tests.test_api import BASE, START, Api, api, assert_problem  # noqa: F401
@@ -376,3 +382,252 @@ def test_head_answers_like_get_without_a_body(api: Api):
     )
     assert same.status_code == 304
     assert api.client.head("/api/v1/facts/no-such-fact").status_code == 404
+
+
+# --- what a title says about an imprecise date --------------------------------------------
+
+
+def test_a_tag_that_repeats_the_kind_is_one_category(api: Api):
+    items = timeline_items(api)
+    assert any(i["kind"] in i["tags"] for i in items)  # the seeds have such facts
+    for lang in ("en", "ru"):
+        for fact_id, event in events(feed(api, precision="any", lang=lang)).items():
+            categories = [c for value in event["CATEGORIES"] for c in value.split(",")]
+            item = next(i for i in items if i["id"] == fact_id)
+            assert categories == list(dict.fromkeys([item["kind"], *item["tags"]])), fact_id
+
+
+@pytest.mark.parametrize(
+    ("status", "edtf", "en", "ru"),
+    [
+        ("held", "2017-09", "(month known: September 2017)", "(известен месяц: сентябрь 2017)"),
+        ("held", "2017-21", "(season known: spring 2017)", "(известно время года: весна 2017)"),
+        ("held", "2017", "(year known: 2017)", "(известен год: 2017)"),
+        (
+            "held",
+            "2017-03/2017-05",
+            "(month known: March–May 2017)",
+            "(известен месяц: март–май 2017)",
+        ),
+        (
+            "held",
+            "2017-09-05~",
+            "(exact date unknown: about 5 September 2017)",
+            "(точная дата неизвестна: около 5 сентября 2017)",
+        ),
+        ("cancelled", "2017-09", "(month known: September 2017)", "(известен месяц: сентябрь 2017)"),
+        (
+            "elapsed",
+            "2024-09",
+            "(month known: September 2024) (date passed, outcome not recorded)",
+            "(известен месяц: сентябрь 2024) (дата прошла, итог не записан)",
+        ),
+        ("planned", "2031-09", "(date to be confirmed: September 2031)", "(дата уточняется: сентябрь 2031)"),
+        ("proposed", "2031", "(date to be confirmed: 2031)", "(дата уточняется: 2031)"),
+        ("postponed", "2031-22", "(date to be confirmed: summer 2031) (postponed)", "(дата уточняется: лето 2031) (перенесено)"),
+    ],
+)  # fmt: skip
+def test_an_imprecise_title_says_what_is_known_or_that_it_is_to_be_confirmed(
+    api: Api, status, edtf, en, ru
+):
+    data = fact_data("imprecise-summit", status=status, date={"edtf": edtf})
+    assert api.client.post("/api/v1/facts", json=data, headers=api.auth()).status_code == 201
+    for lang, expected in (("en", en), ("ru", ru)):
+        body = feed(api, id="imprecise-summit", precision="any", lang=lang)
+        [(_, summary, _, _)] = read_everywhere(body)
+        title = data["title"][lang]
+        assert summary == f"{title} {expected}", lang
+
+
+def test_the_seed_initiative_of_september_2017_is_not_to_be_confirmed(api: Api):
+    initiative = seed_id_with_edtf(api, "2017-09")
+    event = events(feed(api, precision="any"))[initiative]
+    summary = unescape_text(event["SUMMARY"][0])
+    assert summary.endswith("(month known: September 2017)")
+    assert "to be confirmed" not in summary
+
+
+# --- the extremes of every date form, through every read ------------------------------------
+
+# (EDTF, DTSTART, DTEND) of the earliest and latest dates of every form events/dates.py reads;
+# no DTSTART: no calendar event (open-ended, or ending on 9999-12-31, whose next day — an
+# all-day DTEND — no calendar can write).
+EXTREMES = [
+    ("0001-01-01", "00010101", "00010102"),
+    ("9999-12-30", "99991230", "99991231"),  # the last day a calendar can hold
+    ("9999-12-31", None, None),
+    ("0001-01", "00010101", "00010201"),
+    ("9999-12", None, None),
+    ("0001-21", "00010301", "00010601"),
+    ("0001-24", "00011201", "00020301"),
+    ("9999-23", "99990901", "99991201"),
+    ("9998-24", "99981201", "99990301"),  # winter 9998–99, the last winter there is
+    ("0001", "00010101", "00020101"),
+    ("9999", None, None),
+    ("0001-01-01/9999-12-30", "00010101", "99991231"),
+    ("0001-01-01/9999-12-31", None, None),
+    ("0001/9999", None, None),
+    ("2025/9999", None, None),
+    ("0001/2025", "00010101", "20260101"),
+    ("0001-21/9998-24", "00010301", "99990301"),
+    ("[..0001]", None, None),
+    ("[..9999]", None, None),
+    ("[0001..]", None, None),
+    ("[9999..]", None, None),
+    ("../9999", None, None),
+    ("/0001", None, None),
+    ("0001/..", None, None),
+    ("9999/", None, None),
+    ("0001-01-01?", "00010101", "00010102"),
+    ("9999-12-31~", None, None),
+    ("0001~", "00010101", "00020101"),
+    ("9999%", None, None),
+    ("9999-12~", None, None),
+    ("9998-24?", "99981201", "99990301"),
+]
+EXACT_DAYS = {"0001-01-01", "9999-12-30", "0001-01-01/9999-12-30"}  # in the default feed
+
+
+def _iso(ical_date: str) -> str:
+    return f"{ical_date[:4]}-{ical_date[4:6]}-{ical_date[6:]}"
+
+
+def test_the_extremes_of_every_date_form_never_make_a_read_fail(api: Api):
+    ids = {f"extreme-{n}": edtf for n, (edtf, _, _) in enumerate(EXTREMES)}
+    for fact_id, edtf in ids.items():
+        body = fact_data(fact_id, date={"edtf": edtf})
+        response = api.client.post("/api/v1/facts", json=body, headers=api.auth())
+        assert response.status_code == 201, (edtf, response.text)
+    # the events there must be: UID -> (first day, exclusive end)
+    spans = {
+        f"extreme-{n}@{HOST}": (_iso(start), _iso(end))
+        for n, (_, start, end) in enumerate(EXTREMES)
+        if start
+    }
+    with_event = {uid.removesuffix(f"@{HOST}") for uid in spans}
+
+    # the API's reads, TimelineJS and the embed page, in both languages
+    for lang in ("en", "ru"):
+        for fact_id in ids:
+            for path in (f"/api/v1/facts/{fact_id}", f"/api/v1/facts/{fact_id}/history"):
+                response = api.client.get(path, params={"lang": lang})
+                assert response.status_code == 200, (path, response.text)
+        widest = {"lang": lang, "from": "0001-01-01", "to": "9999-12-31"}
+        everything = timeline_items(api, **widest)
+        assert {i["id"]: i["date"]["edtf"] for i in everything if i["id"] in ids} == ids
+        tljs = api.client.get("/api/v1/timeline.timelinejs.json", params={"lang": lang})
+        assert tljs.status_code == 200, tljs.text
+        tl_events = {e["unique_id"]: e for e in tljs.json()["events"]}
+        assert {tl_events[i]["start_date"]["year"] for i in ids} == {1, 2025, 9998, 9999}
+        # "Add to calendar" only where there is an event to add
+        linked = {i for i in ids if "calendar.ics" in tl_events[i]["text"]["text"]}
+        assert linked == with_event
+        page = api.client.get("/embed", params=widest)
+        assert page.status_code == 200, page.text
+
+    # every feed, read by every strict parser
+    for lang in ("en", "ru"):
+        for precision in ("day", "any"):
+            read = read_everywhere(feed(api, lang=lang, precision=precision))
+            got = {uid: (start, end) for uid, _, start, end in read if uid.startswith("extreme-")}
+            wanted = {
+                uid: span
+                for uid, span in spans.items()
+                if precision == "any" or ids[uid.removesuffix(f"@{HOST}")] in EXACT_DAYS
+            }
+            assert got == wanted, (lang, precision)
+
+    # each fact's own "add to calendar" link: its event, or a problem saying why there is none
+    for fact_id, edtf in ids.items():
+        response = api.client.get("/calendar.ics", params={"id": fact_id, "precision": "any"})
+        if fact_id in with_event:
+            assert response.status_code == 200, (edtf, response.text)
+            assert [uid for uid, *_ in read_everywhere(response.content)] == [f"{fact_id}@{HOST}"]
+        else:
+            bounds = parse_edtf(edtf)
+            open_ended = bounds.start is None or bounds.end is None
+            assert_problem(response, 404, "open-ended" if open_ended else "31 December 9999")
+
+
+# --- what one feed may cost -----------------------------------------------------------------
+
+
+def test_a_feed_of_more_facts_than_one_response_may_hold_is_refused_before_rendering(
+    api: Api, monkeypatch
+):
+    monkeypatch.setattr(feeds_route, "MAX_FEED_EVENTS", 3)
+    rendered = []
+    render = calendar.render_event
+
+    def counted(row, lang, base_url):
+        rendered.append(row.fact_id)
+        return render(row, lang, base_url)
+
+    monkeypatch.setattr(calendar, "render_event", counted)
+    response = api.client.get("/calendar.ics", params={"precision": "any"})
+    assert_problem(response, 400, "more than the 3 one feed may hold", "narrow it")
+    assert rendered == []
+    # a narrower feed, and one fact's event, are served
+    assert list(events(feed(api, kind="treaty"))) == [
+        "kyrgyzstan-tajikistan-state-border-treaty-2025"
+    ]
+    assert list(events(feed(api, id=RANGE_FACT))) == [RANGE_FACT]
+
+
+BULK = 2000
+
+
+@pytest.fixture
+def bulk_api(api: Api, tmp_path) -> Api:
+    """The seeds and BULK more facts, loaded like a bulk load: no event rendered yet."""
+    path = tmp_path / "bulk.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(BULK):
+            day = dt.date(2000, 1, 1) + dt.timedelta(days=n)
+            data = fact_data(f"bulk-{n:05d}", date={"edtf": day.isoformat()})
+            out.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+    async def load() -> None:
+        store = open_store(api.url, null_pool=True)
+        try:
+            await loader.load(store, [path])
+        finally:
+            await store.engine.dispose()
+
+    asyncio.run(load())
+    return api
+
+
+def test_health_answers_while_a_cold_big_feed_renders(bulk_api: Api, monkeypatch):
+    """Rendering thousands of events must leave the event loop free: the first event's
+    rendering waits until /health has answered (10 s at most, only so a failure ends)."""
+    rendering, health_answered = threading.Event(), threading.Event()
+    waited_for_health = []
+    render = calendar.render_event
+
+    def gated(row, lang, base_url):
+        if not rendering.is_set():
+            rendering.set()
+            waited_for_health.append(health_answered.wait(timeout=10))
+        return render(row, lang, base_url)
+
+    monkeypatch.setattr(calendar, "render_event", gated)
+    answers: list[tuple[str, object]] = []
+
+    def get_feed() -> None:
+        answers.append(("feed", bulk_api.client.get("/calendar.ics")))
+
+    thread = threading.Thread(target=get_feed)
+    thread.start()
+    assert rendering.wait(timeout=60)
+    health = bulk_api.client.get("/health")
+    answers.append(("health", health))
+    health_answered.set()
+    thread.join(timeout=120)
+
+    assert health.status_code == 200 and health.json()["database"] == "reachable"
+    assert waited_for_health == [True]  # /health answered while the feed was rendering
+    assert [name for name, _ in answers] == ["health", "feed"]
+    response = answers[1][1]
+    assert response.status_code == 200
+    assert len(check_feed(response.content)[1]) > BULK

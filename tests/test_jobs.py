@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -31,6 +32,7 @@ from service.settings import Settings
 from service.wiring import open_store
 from tests.conftest import PostgresDatabases
 from tests.factories import StepClock, make_fact, tamper
+from tests.test_api import assert_problem
 
 TODAY = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 PHRASE = "date passed, outcome not recorded"  # how the feeds word the status
@@ -235,6 +237,21 @@ async def test_a_broken_hash_chain_fails_the_audit_loudly(
     body = await asyncio.to_thread(health, database_url)
     assert body["status"] == "degraded" and body["database"] == "reachable"
     assert body["audit"]["ok"] is False and "position 4" in body["audit"]["detail"]
+
+
+async def test_health_shows_that_an_audit_could_not_run_but_not_the_errors_text(
+    service: Service, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    async def broken(_ctx: Context) -> str:
+        raise OSError("/srv/timeline/secret-path: disk on db-host-7 is gone")
+
+    monkeypatch.setitem(jobs.JOBS, "audit", msgspec.structs.replace(jobs.JOBS["audit"], run=broken))
+    run = await service.run("audit")
+    assert run.outcome == "failed" and "db-host-7" in (run.detail or "")  # for editors
+    body = await asyncio.to_thread(health, database_url)
+    assert body["status"] == "degraded" and body["audit"]["ok"] is False
+    assert body["audit"]["detail"].startswith("could not run")
+    assert "secret-path" not in str(body) and "db-host-7" not in str(body)
 
 
 async def test_a_projection_behind_the_log_fails_the_audit(service: Service):
@@ -453,15 +470,26 @@ def test_the_jobs_api_and_health_show_the_runner_and_the_runs(database_url: str,
     )
     off = Settings(database_url=database_url, db_null_pool=True)
 
-    async def prepare() -> None:
+    async def prepare() -> str:
         store = open_store(database_url, null_pool=True, clock=clock)
         await Service(store, clock, settings).record("yesterdays-plan", "planned", "2026-06-14")
+        token = await create_token(store.engine, "editor")
         await store.engine.dispose()
+        return token
 
-    asyncio.run(prepare())
+    editor = {"Authorization": f"Bearer {asyncio.run(prepare())}"}
     with TestClient(create_app(settings, clock=clock)) as client:
-        page = _wait_for_runs(client)
+        public = _wait_for_runs(client)
+        page = client.get("/api/v1/jobs", headers=editor).json()
         assert page["runner"] is True and page["scheduler"] == "runner"
+        # Anyone sees what ran and how it went; hosts, pids, paths and details need a token.
+        assert "process" not in public
+        for job in public["jobs"]:
+            assert set(job["last_run"]) == {"started_at", "finished_at", "outcome"}, job
+        assert [job["last_run"]["outcome"] for job in public["jobs"]] == ["ok"] * 3
+        assert str(backups) not in client.get("/api/v1/jobs").text
+        assert str(backups) in page["jobs"][2]["last_run"]["detail"]
+        assert_problem(client.get("/api/v1/jobs", headers={"Authorization": "Bearer x"}), 401)
         assert [job["name"] for job in page["jobs"]] == ["elapse", "audit", "backup"]
         for job in page["jobs"]:
             assert job["last_run"]["outcome"] == "ok", job
@@ -476,7 +504,7 @@ def test_the_jobs_api_and_health_show_the_runner_and_the_runs(database_url: str,
 
         # A process with the scheduler off reads the same runs but is not the runner.
         with TestClient(create_app(off, clock=clock)) as other:
-            seen = other.get("/api/v1/jobs").json()
+            seen = other.get("/api/v1/jobs", headers=editor).json()
             assert seen["runner"] is False and seen["scheduler"] == "off"
             assert seen["jobs"] == page["jobs"]
             assert "runner" not in other.get("/health").json()  # it takes no part

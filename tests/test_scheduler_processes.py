@@ -15,6 +15,7 @@ import pytest
 
 from events.decider import RecordFact
 from events.handler import handle
+from service.auth import create_token
 from service.wiring import open_store
 from tests.factories import make_fact
 from tests.served import Served
@@ -23,7 +24,8 @@ from tests.served import Served
 class Server(Served):
     """A service process with its scheduler on, retrying the election quickly."""
 
-    def __init__(self, url: str, backups: Path, log: Path) -> None:
+    def __init__(self, url: str, backups: Path, log: Path, token: str) -> None:
+        self.token = token  # `/api/v1/jobs` names the processes only to a write token
         env = {
             "TIMELINE_SCHEDULER": "on",
             "TIMELINE_SCHEDULER_RETRY_SECONDS": "0.2",
@@ -33,7 +35,8 @@ class Server(Served):
         self.start(wait=False)
 
     def get(self, path: str) -> Any:
-        return httpx.get(f"{self.base}{path}", timeout=5).json()
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.get(f"{self.base}{path}", headers=headers, timeout=5).json()
 
     def jobs(self) -> dict[str, Any]:
         return self.get("/api/v1/jobs")
@@ -61,15 +64,18 @@ def elapse_ran_by(server: Server) -> str | None:
 
 @pytest.fixture
 def two_servers(database_url: str, tmp_path: Path) -> Iterator[list[Server]]:
-    async def overdue_plan() -> None:
+    async def overdue_plan() -> str:
         store = open_store(database_url, null_pool=True)
         fact = make_fact("overdue-plan", status="planned", date={"edtf": "2020-05"})
         await handle(store, "overdue-plan", RecordFact(fact), actor="editor")
+        token = await create_token(store.engine, "editor")
         await store.engine.dispose()
+        return token
 
-    asyncio.run(overdue_plan())
+    token = asyncio.run(overdue_plan())
     servers = [
-        Server(database_url, tmp_path / "backups", tmp_path / f"server-{i}.log") for i in range(2)
+        Server(database_url, tmp_path / "backups", tmp_path / f"server-{i}.log", token)
+        for i in range(2)
     ]
     try:
         yield servers

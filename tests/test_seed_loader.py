@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from litestar.testing import TestClient
 
+from events.decider import RetractFact
+from events.handler import handle
 from events.handler import load as load_fact
-from events.model import FactRescheduled, FactRevised
+from events.model import FactRescheduled, FactRevised, FactStatusChanged
 from events.store import EventStore
+from projections import timeline
 from seeds import loader
-from tests.factories import fact_data
+from service import jobs
+from service.app import create_app
+from service.settings import Settings
+from service.wiring import open_store
+from tests.factories import fact_data, seeded_with_token
 
 
 async def fact(store: EventStore, fact_id: str):
@@ -184,3 +194,160 @@ async def test_json_lines_bulk_load(store: EventStore, tmp_path: Path):
     broken.write_text("\n".join(lines) + "\n")
     with pytest.raises(loader.SeedError, match=r"broken.jsonl: fact 'bulk-10': kind"):
         await loader.load(store, [broken])
+
+
+# --- a seed run never reverts what others appended ---------------------------------------
+
+CONFERENCE = "fourth-central-asia-italy-foreign-ministers-conference-2026"  # spring 2026, planned
+SUMMIT_2027 = "next-central-asia-italy-summit-kyrgyzstan-2027"
+ITALY_FILE = "central-asia-italy-summit-2025.yaml"
+AFTER_SPRING = dt.date(2026, 6, 15)
+
+
+async def elapse_on(store: EventStore, day: dt.date) -> list[str]:
+    report = await jobs.mark_all(store, await jobs.candidates(store.engine, day), day)
+    return report.marked
+
+
+async def row(store: EventStore, fact_id: str) -> timeline.Row:
+    found = await store.read(timeline.fact_row, fact_id)
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+async def service_store(database_url: str):
+    """The store as the service runs it: the read model (and SEQUENCE) kept in each append."""
+    store = open_store(database_url)
+    yield store
+    await store.engine.dispose()
+
+
+async def test_seed_after_the_scheduler_appends_nothing(service_store: EventStore, seed_copy):
+    store, files = service_store, sorted(seed_copy.glob("*.yaml"))
+    await loader.load(store, files)
+    assert await elapse_on(store, AFTER_SPRING) == [CONFERENCE]
+    head, sequence = await store.head(), (await row(store, CONFERENCE)).sequence
+
+    report = await loader.load(store, files)
+    assert (report.changed, report.events) == (0, 0)
+    assert await store.head() == head
+    assert await elapse_on(store, AFTER_SPRING) == []  # no ping-pong with the scheduler
+    conference = await row(store, CONFERENCE)
+    assert (conference.status, conference.sequence) == ("elapsed", sequence)
+
+    # Editing another fact of the same file changes only that fact.
+    edit(seed_copy / ITALY_FILE, SUMMIT_2027, date={"edtf": "2027-21"})
+    await loader.load(store, files)
+    assert [r.stream_id for r in await store.read_all(after=head)] == [f"fact-{SUMMIT_2027}"]
+    assert (await row(store, CONFERENCE)).status == "elapsed"
+
+
+async def test_a_log_of_the_old_loader_needs_no_migration(service_store: EventStore, seed_copy):
+    """The old loader set the conference back to planned after each elapse; the log shows it."""
+    store, files = service_store, sorted(seed_copy.glob("*.yaml"))
+    await loader.load(store, files)
+    for _ in range(2):
+        await elapse_on(store, AFTER_SPRING)
+        version = (await row(store, CONFERENCE)).version
+        await store.append(
+            f"fact-{CONFERENCE}",
+            [FactStatusChanged(status="planned")],
+            expected_version=version,
+            actor=loader.ACTOR,
+        )
+    await elapse_on(store, AFTER_SPRING)
+    head = await store.head()
+    assert (await loader.load(store, files)).events == 0
+    assert await store.head() == head
+    assert (await row(store, CONFERENCE)).status == "elapsed"
+
+
+def test_seed_after_an_api_edit_keeps_the_edit(database_url: str, seed_copy: Path):
+    files = sorted(seed_copy.glob("*.yaml"))
+    token = asyncio.run(seeded_with_token(database_url))
+    store_of = functools.partial(open_store, database_url, null_pool=True)
+
+    async def seed(**expect: int) -> None:
+        store = store_of()
+        try:
+            report = await loader.load(store, files)
+        finally:
+            await store.engine.dispose()
+        assert {k: getattr(report, k) for k in expect} == expect
+
+    async def history() -> list[tuple[str, str]]:
+        store = store_of()
+        try:
+            return [(r.type, r.actor) for r in await store.read_stream(f"fact-{SUMMIT_2027}")]
+        finally:
+            await store.engine.dispose()
+
+    app = create_app(Settings(database_url=database_url, db_null_pool=True))
+    url = f"/api/v1/facts/{SUMMIT_2027}"
+    with TestClient(app) as client:
+
+        def patch(version: int, body: dict) -> None:
+            headers = {"Authorization": f"Bearer {token}", "If-Match": f'"{version}"'}
+            assert client.patch(url, json=body, headers=headers).status_code == 200
+
+        def current() -> dict:
+            return client.get(url, params={"lang": "en"}).json()
+
+        patch(1, {"title": {"en": "Summit in Bishkek"}})
+        asyncio.run(seed(changed=0, events=0))
+        assert current()["title"] == "Summit in Bishkek"
+
+        # The file changes another field: only that change is appended; the edit stays.
+        edit(seed_copy / ITALY_FILE, SUMMIT_2027, date={"edtf": "2027-21"})
+        asyncio.run(seed(changed=1))
+        assert asyncio.run(history())[2:] == [("FactRescheduled.v1", "seed")]
+        assert (current()["title"], current()["date"]["edtf"]) == ("Summit in Bishkek", "2027-21")
+        asyncio.run(seed(events=0))  # and the next run knows the file had its own title
+
+        # The editor changes the date again: the unchanged file leaves it alone.
+        patch(3, {"date": {"edtf": "2027-09"}})
+        asyncio.run(seed(events=0))
+        assert current()["date"]["edtf"] == "2027-09"
+
+        # The file changes the field the editor changed: the file's new decision applies.
+        content = yaml.safe_load((seed_copy / ITALY_FILE).read_text(encoding="utf-8"))
+        (title,) = [f["title"] for f in content["facts"] if f["id"] == SUMMIT_2027]
+        edit(seed_copy / ITALY_FILE, SUMMIT_2027, title={**title, "en": "Summit in Cholpon-Ata"})
+        asyncio.run(seed(changed=1))
+        assert asyncio.run(history())[-1] == ("FactRevised.v1", "seed")
+        assert (current()["title"], current()["date"]["edtf"]) == (
+            "Summit in Cholpon-Ata",
+            "2027-09",
+        )
+        ru = client.get(url, params={"lang": "ru"}).json()["title"]
+        assert ru == title["ru"]  # only the language the file changed
+        asyncio.run(seed(events=0))
+
+        async def log_checks() -> None:
+            store = store_of()
+            try:
+                records = await store.read_stream(f"seed-file-{ITALY_FILE}")
+                assert records and {r.type for r in records} == {"SeedFileLoaded.v1"}
+                assert await store.verify() is None
+                before = await timeline.dump(store.engine)
+                await timeline.rebuild(store)  # the projection skips the records' stream
+                assert await timeline.dump(store.engine) == before
+            finally:
+                await store.engine.dispose()
+
+        asyncio.run(log_checks())
+
+
+async def test_a_retracted_fact_stays_retracted(store: EventStore, seed_copy: Path):
+    files = sorted(seed_copy.glob("*.yaml"))
+    await loader.load(store, files)
+    await handle(store, SUMMIT_2027, RetractFact(), actor="editor", reason="duplicate")
+    head = await store.head()
+    assert (await loader.load(store, files)).events == 0  # was refused whole before
+    assert await store.head() == head
+
+    edit(seed_copy / ITALY_FILE, SUMMIT_2027, date={"edtf": "2027-21"})
+    with pytest.raises(loader.SeedError, match=f"{ITALY_FILE}: fact '{SUMMIT_2027}': .*retracted"):
+        await loader.load(store, files)
+    assert await store.head() == head

@@ -13,8 +13,11 @@ from events.facts import DateInput
 from events.handler import handle
 from events.store import EventStore
 from events.transfer import TransferError, export_file, import_file
+from projections import timeline
+from seeds import loader
 from service import migrate
 from service.cli import main
+from service.wiring import open_store
 from tests.factories import make_fact
 
 
@@ -93,3 +96,36 @@ def test_cli_export_import_verify(database_url: str, tmp_path: Path, monkeypatch
     again = tmp_path / "again.jsonl"
     runner.invoke(main, ["export", str(again)])
     assert again.read_bytes() == export.read_bytes()
+
+
+async def test_a_log_with_seed_records_moves_and_replays(database_url: str, tmp_path: Path):
+    """`SeedFileLoaded` records (seeds/loader.py) travel like any event; projections skip them."""
+    source = open_store(database_url)
+    await loader.load(source, loader.default_paths())
+    fact_id = "next-central-asia-italy-summit-kyrgyzstan-2027"
+    await handle(source, fact_id, ChangeFact(title={"en": "Edited"}), actor="editor")
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for path in loader.default_paths():
+        text = path.read_text(encoding="utf-8")
+        (seeds / path.name).write_text(text.replace('edtf: "2027"', 'edtf: "2027-21"'))
+    await loader.load(source, sorted(seeds.glob("*.yaml")))
+    log = await source.read_all(limit=None)
+    assert "SeedFileLoaded.v1" in {r.type for r in log}
+    exported = tmp_path / "log.jsonl"
+    await export_file(source, exported)
+    await source.engine.dispose()
+
+    target_url = f"sqlite:///{tmp_path / 'copy.db'}"
+    migrate.upgrade(target_url)
+    copy = open_store(target_url)
+    assert await import_file(copy, exported) == len(log)
+    assert await copy.verify() is None
+    assert await copy.read_all(limit=None) == log
+    imported = await timeline.dump(copy.engine)
+    await timeline.rebuild(copy)
+    assert await timeline.dump(copy.engine) == imported
+    row = await copy.read(timeline.fact_row, fact_id)
+    assert row is not None and row.fact().title["en"] == "Edited"
+    assert row.fact().date.edtf == "2027-21"
+    await copy.engine.dispose()

@@ -1,12 +1,16 @@
 """The append-only event log, with triggers that refuse UPDATE, DELETE and TRUNCATE.
 
+Its downgrade drops the log, so it refuses while the log holds events unless the operator
+says so: `timeline db downgrade REV --drop-data`, or `alembic -x drop-data downgrade REV`.
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-21
 """
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
+from alembic.util import CommandError
 
 revision = "0001"
 down_revision = None
@@ -55,7 +59,23 @@ def upgrade() -> None:
             )
 
 
+def _drop_data_allowed() -> bool:
+    if context.config.attributes.get("drop_data"):  # service/migrate.py, from the CLI
+        return True
+    flag = context.get_x_argument(as_dictionary=True).get("drop-data")
+    return flag is not None and flag.lower() in ("", "1", "yes", "true")
+
+
 def downgrade() -> None:
+    stored = op.get_bind().execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+    if stored and not _drop_data_allowed():
+        # CommandError: the alembic command prints it as one line, and the whole
+        # downgrade (one transaction) is rolled back, so nothing was undone.
+        raise CommandError(
+            f"refused: going below revision 0001 deletes the event log, which holds {stored} "
+            "events; export it first (`timeline export FILE`), then add --drop-data "
+            "(`timeline db downgrade REV --drop-data`, or `alembic -x drop-data downgrade REV`)"
+        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER events_no_truncate ON events")
         op.execute("DROP TRIGGER events_no_update_or_delete ON events")

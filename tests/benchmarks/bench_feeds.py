@@ -177,7 +177,7 @@ def _memory(url: str, base_url: str) -> tuple[float, float]:
                 async with engine.begin() as conn:
                     await calendar.clear(conn)
             tracemalloc.start()
-            body, _ = await calendar.feed(engine, query, base_url)
+            body, _ = await calendar.feed(engine, query, base_url, N_FACTS)
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             del body
