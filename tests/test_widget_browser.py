@@ -652,3 +652,61 @@ def test_embed_page_advertises_oembed_and_it_answers(tab: Tab, service: Service)
     assert f'src="{html.escape(canonical)}"' in body["html"]
     tab.page.locator("event-timeline .facts button").first.wait_for()
     tab.assert_clean()
+
+
+def test_arrow_keys_with_the_panel_open_show_the_next_fact_in_it(tab: Tab, service: Service, site):
+    tab.open(widget_for(service, site, "panel-keys.html", 'country="KZ" lang="en"'))
+    items = service.items(country="KZ", lang="en")
+    tab.page.locator(f"event-timeline .facts button[data-fact-id='{items[1]['id']}']").click()
+    panel = tab.page.locator("event-timeline .panel")
+    panel.wait_for(state="visible")
+    assert panel.get_attribute("data-fact-id") == items[1]["id"]
+    tab.page.keyboard.press("ArrowRight")
+    assert tab.focused_fact() == items[2]["id"]
+    assert panel.get_attribute("data-fact-id") == items[2]["id"]
+    assert panel.locator("h2").inner_text() == items[2]["title"]
+    expanded = tab.shadow(
+        "[...root.querySelectorAll('.facts button[aria-expanded=\"true\"]')]"
+        ".map(b => b.dataset.factId)"
+    )
+    assert expanded == [items[2]["id"]]
+    tab.page.keyboard.press("End")
+    assert panel.locator("h2").inner_text() == items[-1]["title"]
+    tab.page.keyboard.press("Escape")
+    panel.wait_for(state="hidden")
+    assert tab.focused_fact() == items[-1]["id"]
+    tab.assert_clean()
+
+
+def test_embed_page_country_list_names_what_it_shows(tab: Tab, service: Service):
+    tab.page.goto(f"{service.url}/embed?country=KZ&lang=en")
+    tab.page.locator("event-timeline .facts button").first.wait_for()
+    options = tab.shadow(
+        "[...root.querySelectorAll('select.country option')].map(o => [o.value, o.textContent])"
+    )
+    # it shows only facts with Kazakhstan: its first choice says so, not "All countries"
+    assert options[0] == ["", "Kazakhstan (KZ)"]
+    assert "All countries" not in [text for _, text in options]
+    assert "KZ" not in [value for value, _ in options]  # no second choice meaning the same
+    assert len(options) > 2 and tab.page.locator("event-timeline select.country").is_visible()
+    unfiltered = Tab(tab.page.context.new_page())
+    unfiltered.page.goto(f"{service.url}/embed?lang=en")
+    unfiltered.page.locator("event-timeline .facts button").first.wait_for()
+    first = unfiltered.shadow("root.querySelector('select.country option').textContent")
+    assert first == "All countries"
+    tab.assert_clean()
+    unfiltered.assert_clean()
+
+
+def test_a_bad_embed_link_shows_a_sentence_in_the_frame(tab: Tab, service: Service, site):
+    page = site.page(
+        "bad-embed.html",
+        f'<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
+        f'<iframe src="{service.url}/embed?country=XX" width="600" height="300"></iframe>'
+        f"</body></html>",
+    )
+    with tab.page.expect_response(lambda r: "/embed?" in r.url) as answer:
+        tab.page.goto(page)
+    assert answer.value.status == 400
+    body = tab.page.frame_locator("iframe").locator("body")
+    assert body.inner_text() == "This timeline cannot be shown: country: 'XX' is not a known value."

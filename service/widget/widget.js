@@ -408,6 +408,7 @@ ul{list-style:none;margin:0;padding:0}
         if (next >= 0) {
           ev.preventDefault();
           this._setCurrent(list[next], true);
+          if (!this._el.panel.hidden) this._open(list[next]); // the panel follows the focus
           return;
         }
       }
@@ -570,13 +571,18 @@ ul{list-style:none;margin:0;padding:0}
       const e = this._el, names = this._names;
       const codes = new Set();
       for (const f of this._facts) for (const c of f.countries) codes.add(c);
+      // Narrowed by the `country` attribute, "all" is those countries, not all countries.
+      const chosen = (this.getAttribute('country') || '').toUpperCase().split(/[\s,]+/).filter((c) => codes.has(c));
+      const few = codes.size < 2;
+      if (chosen.length === 1) codes.delete(chosen[0]); // the same as the first option
+      const label = (c) => (names(c) === c ? c : `${names(c)} (${c})`);
       const sorted = [...codes].map((c) => [names(c), c]).sort((a, b) => a[0].localeCompare(b[0]));
-      const options = [new Option(this._t.allCountries, '')];
-      for (const [name, code] of sorted) options.push(new Option(name === code ? code : `${name} (${code})`, code));
+      const options = [new Option(chosen.length ? chosen.map(label).join(', ') : this._t.allCountries, '')];
+      for (const [, code] of sorted) options.push(new Option(label(code), code));
       e.country.replaceChildren(...options);
       if (!codes.has(this._country)) this._country = '';
       e.country.value = this._country;
-      e.countryLabel.hidden = codes.size < 2;
+      e.countryLabel.hidden = few;
     }
 
     _fillLegend() {
