@@ -447,6 +447,7 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
       const wanted = this._chosenView || this._defaultView();
       if (wanted !== this._view) this._setView(wanted);
       else if (this._view === 'axis' && this._fitted) this._fit();
+      else if (this._view === 'list') this._measure(), this._autoHeight();
       else if (this._view === 'axis' && this._rendered.axis) {
         this._width = this._el.axisView.clientWidth || this._width;
         this._ticks();
@@ -679,6 +680,7 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
         this._renderAxis();
         this._fit(true);
       } else if (view === 'list' && !this._rendered.list) {
+        this._measure();
         this._renderList();
       } else if (view === 'axis' && fresh) {
         this._fit();
@@ -804,14 +806,15 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
     _autoHeight() {
       const e = this._el, list = this._view === 'list';
       const view = list ? e.listView : e.axisView;
-      const chrome = e.bar.offsetHeight + e.legend.offsetHeight + 2;
-      const rows = (n) => AXIS + 8 + n * LANE + view.offsetHeight - view.clientHeight;
+      const chrome = this._chrome;
+      const rows = (n) => AXIS + 8 + n * LANE + (this._fitted ? 0 : this._gutter || 0); // zoomed: a scrollbar
       let h = chrome + (list ? view.scrollHeight : rows(this._lanes) + 8);
       if (h > AUTO_MAX) { // whole rows only: the next starts at the view's bottom edge
         h = list ? AUTO_MAX : chrome + MORE + rows(Math.floor((AUTO_MAX - chrome - MORE - rows(0)) / LANE));
       }
       this._root.style.setProperty('--_auto', `${Math.max(160, Math.ceil(h))}px`);
-      this._moreSign();
+      // next frame: read now, the new height would cost another layout of every fact
+      if (!this._moreFrame) this._moreFrame = requestAnimationFrame(() => this._moreSign());
     }
 
     // How many of the shown facts are not wholly in view below: the bar says so, and scrolls.
@@ -820,9 +823,14 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
       const e = this._el, list = this._view === 'list';
       const view = list ? e.listView : e.axisView;
       const bottom = view.scrollTop + view.clientHeight + 1;
-      let n = 0;
+      let n = 0, i = 0;
       for (const f of this._visible) {
-        if (list ? f.row && f.row.offsetTop + f.row.offsetHeight > bottom : f.li && AXIS + 4 + (f.lane + 1) * LANE > bottom) n++;
+        i++;
+        if (!list) n += f.li && AXIS + 4 + (f.lane + 1) * LANE > bottom ? 1 : 0;
+        else if (f.row && f.row.offsetTop + f.row.offsetHeight > bottom) {
+          n = this._visible.length - i + 1; // rows run in order: this one and all after it
+          break;
+        }
       }
       const was = e.more.hidden;
       e.more.hidden = !n;
@@ -873,8 +881,16 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
       this._el.axis.replaceChildren(frag);
     }
 
+    // Sizes read while layout is cheap (before 1,000 facts are added), kept for _autoHeight.
+    _measure() {
+      const e = this._el, view = e.axisView;
+      this._width = view.clientWidth || this.getBoundingClientRect().width || 800;
+      this._chrome = e.bar.offsetHeight + e.legend.offsetHeight + 2;
+      if (view.offsetWidth) this._gutter = view.offsetWidth - view.clientWidth; // a scrollbar's
+    }
+
     _fitPpd() {
-      this._width = this._el.axisView.clientWidth || this.getBoundingClientRect().width || 800;
+      this._measure();
       return Math.max(0.0005, (this._width - PAD * 2) / Math.max(1, this._hi - this._lo));
     }
 
