@@ -16,7 +16,7 @@
   const LANE = 70; // one row of facts, px: a fact's box is 4 px less (it clips, see CSS)
   const AUTO_MAX = 720; // the default height follows the content up to this, px
   const MORE = 30; // the "more below" bar, px
-  const LABEL_MAX = 240; // a fact's text is cut (ellipsis) beyond this width, px
+  const LABEL_MAX = 240; // a fact's text wraps (the title, to two lines) at this width, px
   const PPD_MAX = 60; // closest zoom, px per day
   const NARROW = 560; // below this width (px) the agenda list is the default view
   const MAX_PAGES = 10; // of 1000 facts each
@@ -317,7 +317,7 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
 
     connectedCallback() {
       if (window.ResizeObserver && !this._resize) {
-        this._resize = new ResizeObserver(() => this._onResize());
+        this._resize = new ResizeObserver((entries) => this._onResize(entries[0].contentRect.width));
       }
       if (this._resize) this._resize.observe(this);
       this._schedule();
@@ -442,7 +442,10 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
       }
     }
 
-    _onResize() {
+    _onResize(width) {
+      // a new height is the widget's own (_autoHeight)
+      if (width === this._hostWidth) return;
+      this._hostWidth = width;
       if (!this._facts.length && !this._loaded) return;
       const wanted = this._chosenView || this._defaultView();
       if (wanted !== this._view) this._setView(wanted);
@@ -801,8 +804,8 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
       this._autoHeight();
     }
 
-    // The default height: the content's, up to AUTO_MAX, then whole rows and a bar saying
-    // how many facts are below. A `height` attribute or --et-height overrides it (CSS).
+    // Default height: the content's up to AUTO_MAX, then whole rows and the more-bar.
+    // A `height` attribute or --et-height wins (CSS).
     _autoHeight() {
       const e = this._el, list = this._view === 'list';
       const view = list ? e.listView : e.axisView;
@@ -813,11 +816,11 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
         h = list ? AUTO_MAX : chrome + MORE + rows(Math.floor((AUTO_MAX - chrome - MORE - rows(0)) / LANE));
       }
       this._root.style.setProperty('--_auto', `${Math.max(160, Math.ceil(h))}px`);
-      // next frame: read now, the new height would cost another layout of every fact
+      // next frame: read now, it would lay out every fact again
       if (!this._moreFrame) this._moreFrame = requestAnimationFrame(() => this._moreSign());
     }
 
-    // How many of the shown facts are not wholly in view below: the bar says so, and scrolls.
+    // The more-bar: how many shown facts are not wholly in view, below.
     _moreSign(again) {
       this._moreFrame = 0;
       const e = this._el, list = this._view === 'list';
@@ -881,7 +884,7 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
       this._el.axis.replaceChildren(frag);
     }
 
-    // Sizes read while layout is cheap (before 1,000 facts are added), kept for _autoHeight.
+    // Read while layout is cheap (before 1,000 facts are added), for _autoHeight too.
     _measure() {
       const e = this._el, view = e.axisView;
       this._width = view.clientWidth || this.getBoundingClientRect().width || 800;
