@@ -4,8 +4,8 @@
 - `Referrer-Policy: strict-origin-when-cross-origin` everywhere.
 - A Content-Security-Policy: API bodies (JSON, iCalendar, JavaScript) get one that allows
   nothing and no framing; HTML pages that set none (the API page at /schema) get one that
-  allows the service's own scripts, styles and JSON, nothing from elsewhere. The embed page sets its own,
-  framable from anywhere.
+  allows the service's own scripts, styles and JSON, nothing from elsewhere. The embed
+  page and its error page set their own, framable from anywhere.
 """
 
 from __future__ import annotations
