@@ -10,11 +10,13 @@ from litestar import Litestar, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from events.db import refuses_writes
 from events.store import Clock, EventStore, utc_now
 from service import api, embed, feeds, jobs_api
+from service.apidocs import SwaggerUIPlugin
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
 from service.head import HeadAsGet
@@ -89,6 +91,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             version="1.0.0",
             description="An event-sourced timeline of dated facts, with iCalendar feeds.",
             path="/schema",
+            # Swagger UI from the service's own files, the description as JSON and YAML
+            render_plugins=[SwaggerUIPlugin("/schema"), JsonRenderPlugin(), YamlRenderPlugin()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")
