@@ -52,7 +52,7 @@ EntryT = TypeVar("EntryT", bound=HistoryEntry)
 
 class LogPage(msgspec.Struct):
     events: list[LogEntry]
-    next_after: int | None
+    next_after: int  # always where to continue from: the last position here, else `after`
 
 
 class FactChange(ChangeFact, kw_only=True):
@@ -251,7 +251,7 @@ async def get_events(
     recorded = await state.store.read_all(after=after, limit=limit)
     return LogPage(
         events=[_entry(LogEntry, r) for r in recorded],
-        next_after=recorded[-1].position if len(recorded) == limit else None,
+        next_after=recorded[-1].position if recorded else after,
     )
 
 

@@ -10,6 +10,7 @@ from litestar import Litestar, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -17,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from events.db import refuses_writes
 from events.store import Clock, EventStore, utc_now
 from service import api, documents, embed, feeds, jobs_api, pages
+from service.apidocs import SwaggerUIPlugin
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
 from service.head import HeadAsGet
@@ -100,6 +102,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             version="1.0.0",
             description="An event-sourced timeline of dated facts, with iCalendar feeds.",
             path="/schema",
+            # Swagger UI from the service's own files, the description as JSON and YAML
+            render_plugins=[SwaggerUIPlugin("/schema"), JsonRenderPlugin(), YamlRenderPlugin()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")

@@ -265,6 +265,19 @@ def embed_page(base_url: str, filters: EmbedFilters) -> str:
     )
 
 
+def error_page(detail: str) -> str:
+    """The page an iframe shows for a bad embed URL: what is wrong, in plain words."""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<link rel="icon" href="data:,"><title>Timeline: bad embed link</title></head>'
+        f"<body><p>This timeline cannot be shown: {escape(detail)}.</p></body></html>"
+    )
+
+
+# The error page has no script, style or image at all, and may be framed like the page.
+ERROR_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
+
+
 # --- oEmbed -------------------------------------------------------------------------------
 
 
@@ -348,7 +361,15 @@ async def widget_script(request: Request) -> Response[bytes]:
 )
 async def embed(request: Request, state: State) -> Response[bytes]:
     query = {name: request.query_params.getall(name) for name in request.query_params}
-    filters = embed_filters(query, request.headers.get("accept-language"))
+    try:
+        filters = embed_filters(query, request.headers.get("accept-language"))
+    except Problem as problem:  # shown inside someone's iframe: a sentence, not JSON
+        return Response(
+            error_page(problem.detail).encode(),
+            status_code=problem.status_code,
+            media_type="text/html",
+            headers={"Content-Security-Policy": ERROR_CSP, "Cache-Control": "no-store"},
+        )
     body = embed_page(api.base_url(state), filters).encode()
     return cached(
         request,

@@ -3,9 +3,9 @@
 - `X-Content-Type-Options: nosniff` everywhere: a feed or JSON body is never run as script.
 - `Referrer-Policy: strict-origin-when-cross-origin` everywhere.
 - A Content-Security-Policy: API bodies (JSON, iCalendar, JavaScript) get one that allows
-  nothing and no framing; HTML pages that set none (Litestar's OpenAPI pages, which load
-  their viewer from a CDN) get one that allows only that. The embed page sets its own,
-  framable from anywhere.
+  nothing and no framing; HTML pages that set none (the API page at /schema) get one that
+  allows the service's own scripts, styles and JSON, nothing from elsewhere. The embed
+  page and its error page set their own, framable from anywhere.
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 NOSNIFF = "nosniff"
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The API page (service/apidocs.py): Swagger UI's files and start script from this
+# service, the OpenAPI JSON fetched from it; images are Swagger UI's inline SVG data: URIs.
 DOCS_CSP = (
-    "default-src 'none'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com "
-    "https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://cdn.jsdelivr.net https://cdn.redoc.ly; "
-    "connect-src 'self'; worker-src blob:; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 

@@ -202,7 +202,10 @@ def test_fact_history_and_the_log(api: Api):
     assert [e["position"] for e in page["events"]] == [11, 12, 13]
     assert page["next_after"] == 13
     rest = api.client.get("/api/v1/events", params={"after": 13}).json()
-    assert [e["position"] for e in rest["events"]] == [14, 15] and rest["next_after"] is None
+    assert [e["position"] for e in rest["events"]] == [14, 15] and rest["next_after"] == 15
+    # a follower tails the log by passing next_after back; past the end it stays put
+    end = api.client.get("/api/v1/events", params={"after": 15}).json()
+    assert end == {"events": [], "next_after": 15}
     assert len(rest["events"][0]["hash"]) == 64
 
 

@@ -99,7 +99,8 @@ def test_a_file_that_is_no_database_is_named(workdir: Path, args: list[str]):
 
 def test_an_older_schema_says_to_upgrade(workdir: Path, empty_database_url: str):
     migrate.upgrade(empty_database_url, "0005")
-    assert_refused(invoke(["verify"], empty_database_url), "at revision 0005", "needs 0006")
+    needs = f"needs {migrate.head_revision()}"
+    assert_refused(invoke(["verify"], empty_database_url), "at revision 0005", needs)
 
 
 def test_downgrading_an_unmigrated_database_is_refused(workdir: Path, empty_database_url: str):

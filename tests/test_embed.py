@@ -175,8 +175,15 @@ def test_embed_page_revalidates(client: Client):
         ({"country": ["KZ"] * 51}, "at most"),
     ],
 )
-def test_embed_page_refuses_bad_filters(client: Client, params, word):
-    assert_problem(client.get("/embed", params=params), 400, word)
+def test_embed_page_refuses_bad_filters_with_a_readable_page(client: Client, params, word):
+    response = client.get("/embed", params=params)
+    assert response.status_code == 400
+    # it is shown inside someone's iframe: a sentence in a page, not problem JSON
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "frame-ancestors *" in response.headers["content-security-policy"]
+    [message] = re.findall(r"<p>(.*?)</p>", response.text, re.S)
+    assert message.startswith("This timeline cannot be shown: ") and word in message
+    assert "<script" not in response.text and '"detail"' not in response.text
 
 
 # --- /oembed -------------------------------------------------------------------------------------

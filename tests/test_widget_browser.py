@@ -183,6 +183,14 @@ def service(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture(scope="module")
+def seeds_only(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A service with the seed facts and no others: for tests that look at the whole set."""
+    served = Service(tmp_path_factory.mktemp("seeds-only"))
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
 def site(browser: Any) -> Iterator[HostSite]:
     host = HostSite()
     yield host
@@ -652,3 +660,210 @@ def test_embed_page_advertises_oembed_and_it_answers(tab: Tab, service: Service)
     assert f'src="{html.escape(canonical)}"' in body["html"]
     tab.page.locator("event-timeline .facts button").first.wait_for()
     tab.assert_clean()
+
+
+def test_arrow_keys_with_the_panel_open_show_the_next_fact_in_it(tab: Tab, service: Service, site):
+    tab.open(widget_for(service, site, "panel-keys.html", 'country="KZ" lang="en"'))
+    items = service.items(country="KZ", lang="en")
+    tab.page.locator(f"event-timeline .facts button[data-fact-id='{items[1]['id']}']").click()
+    panel = tab.page.locator("event-timeline .panel")
+    panel.wait_for(state="visible")
+    assert panel.get_attribute("data-fact-id") == items[1]["id"]
+    tab.page.keyboard.press("ArrowRight")
+    assert tab.focused_fact() == items[2]["id"]
+    assert panel.get_attribute("data-fact-id") == items[2]["id"]
+    assert panel.locator("h2").inner_text() == items[2]["title"]
+    expanded = tab.shadow(
+        "[...root.querySelectorAll('.facts button[aria-expanded=\"true\"]')]"
+        ".map(b => b.dataset.factId)"
+    )
+    assert expanded == [items[2]["id"]]
+    tab.page.keyboard.press("End")
+    assert panel.locator("h2").inner_text() == items[-1]["title"]
+    tab.page.keyboard.press("Escape")
+    panel.wait_for(state="hidden")
+    assert tab.focused_fact() == items[-1]["id"]
+    tab.assert_clean()
+
+
+def test_embed_page_country_list_names_what_it_shows(tab: Tab, service: Service):
+    tab.page.goto(f"{service.url}/embed?country=KZ&lang=en")
+    tab.page.locator("event-timeline .facts button").first.wait_for()
+    options = tab.shadow(
+        "[...root.querySelectorAll('select.country option')].map(o => [o.value, o.textContent])"
+    )
+    # it shows only facts with Kazakhstan: its first choice says so, not "All countries"
+    assert options[0] == ["", "Kazakhstan (KZ)"]
+    assert "All countries" not in [text for _, text in options]
+    assert "KZ" not in [value for value, _ in options]  # no second choice meaning the same
+    assert len(options) > 2 and tab.page.locator("event-timeline select.country").is_visible()
+    unfiltered = Tab(tab.page.context.new_page())
+    unfiltered.page.goto(f"{service.url}/embed?lang=en")
+    unfiltered.page.locator("event-timeline .facts button").first.wait_for()
+    first = unfiltered.shadow("root.querySelector('select.country option').textContent")
+    assert first == "All countries"
+    tab.assert_clean()
+    unfiltered.assert_clean()
+
+
+def test_a_bad_embed_link_shows_a_sentence_in_the_frame(tab: Tab, service: Service, site):
+    page = site.page(
+        "bad-embed.html",
+        f'<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
+        f'<iframe src="{service.url}/embed?country=XX" width="600" height="300"></iframe>'
+        f"</body></html>",
+    )
+    with tab.page.expect_response(lambda r: "/embed?" in r.url) as answer:
+        tab.page.goto(page)
+    assert answer.value.status == 400
+    body = tab.page.frame_locator("iframe").locator("body")
+    assert body.inner_text() == "This timeline cannot be shown: country: 'XX' is not a known value."
+
+
+# --- sizing, range and readability (issue 16) -------------------------------------------------
+
+# Each shown fact of the current view: whether it is wholly inside the view's visible box,
+# and whether its top is below that box's bottom.
+IN_VIEW = """(() => {
+  const root = document.querySelector('event-timeline').shadowRoot;
+  const view = [...root.querySelectorAll('.view')].find(v => !v.hidden);
+  const box = view.getBoundingClientRect();
+  const bottom = box.top + view.clientHeight, right = box.left + view.clientWidth;
+  return [...view.querySelectorAll('li:not([hidden]) > button')].map(b => {
+    const r = b.getBoundingClientRect();
+    return {id: b.dataset.factId, whole: r.top >= box.top - 0.5 && r.bottom <= bottom + 0.5
+      && r.left >= box.left - 0.5 && r.right <= right + 0.5, below: r.top >= bottom - 0.5};
+  });
+})()"""
+
+
+def test_default_height_follows_the_facts_with_a_sign_of_more(tab: Tab, seeds_only: Service, site):
+    tab.open(widget_for(seeds_only, site, "height-all.html", 'lang="en"'))
+    facts = tab.page.evaluate(IN_VIEW)
+    assert len(facts) == len(seeds_only.items())
+    height = tab.page.locator("event-timeline").bounding_box()["height"]
+    assert 480 < height <= 720  # taller than the old fixed box, up to the limit
+    # no row is cut: every fact is wholly in view or wholly below it
+    assert all(f["whole"] or f["below"] for f in facts), facts
+    below = [f for f in facts if f["below"]]
+    assert below and sum(f["whole"] for f in facts) > 9
+    more = tab.page.locator("event-timeline .more")
+    assert more.is_visible() and more.inner_text() == f"↓ {len(below)} more"
+    more.click()
+    tab.page.wait_for_function(
+        "document.querySelector('event-timeline').shadowRoot.querySelector('.axisview').scrollTop > 0"
+    )
+    tab.page.wait_for_timeout(600)  # the smooth scroll ends
+    assert all(
+        f["whole"] for f in tab.page.evaluate(IN_VIEW) if f["id"] in {b["id"] for b in below}
+    )
+    assert more.is_hidden()  # nothing left below
+    tab.assert_clean()
+
+    # a few facts: a box as tall as they need, and no sign of more
+    few = seeds_only.items(country="IT")
+    tab.open(widget_for(seeds_only, site, "height-few.html", 'country="IT" lang="en"'))
+    facts = tab.page.evaluate(IN_VIEW)
+    assert len(facts) == len(few) and all(f["whole"] for f in facts)
+    assert tab.page.locator("event-timeline").bounding_box()["height"] < 480
+    assert tab.page.locator("event-timeline .more").is_hidden()
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_every_title_can_be_read_in_the_axis(tab: Tab, seeds_only: Service, site, lang):
+    tab.open(widget_for(seeds_only, site, f"titles-{lang}.html", f'lang="{lang}"'))
+    titles = {i["id"]: i["title"] for i in seeds_only.items(lang=lang)}
+    clipped = """b => { const t = b.querySelector('.t'), li = b.parentElement.getBoundingClientRect();
+      const r = t.getBoundingClientRect();
+      return t.scrollHeight > t.clientHeight + 1 || t.scrollWidth > t.clientWidth + 1
+        || r.bottom > li.bottom + 0.5 || r.right > li.right + 0.5; }"""
+    lines = "b => Math.round(b.querySelector('.t').getBoundingClientRect().height / 17.5)"
+    for fact_id, title in titles.items():
+        button = tab.page.locator(f"event-timeline .facts button[data-fact-id='{fact_id}']")
+        assert button.locator(".t").inner_text() == title
+        # up to two lines show at rest; a title longer than that shows whole on hover and focus
+        if len(title) <= 40:
+            assert not button.evaluate(clipped), title
+        else:
+            assert button.evaluate(lines) == 2, title
+        button.focus()
+        assert not button.evaluate(clipped), title
+        tab.page.locator("#after").focus()
+        button.hover()
+        assert not button.evaluate(clipped), title
+    tab.assert_clean()
+
+
+def test_axis_spans_from_and_to_and_open_ends_fade_past_its_edges(
+    tab: Tab, seeds_only: Service, site
+):
+    tab.open(widget_for(seeds_only, site, "year.html", 'from="2025" to="2025" lang="en"'))
+    ticks = tab.shadow("[...root.querySelectorAll('.tick')].map(t => t.textContent)")
+    assert ticks and all(t.endswith("2025") for t in ticks), ticks
+    assert ticks[0] == "Jan 2025" and ticks[-1] == "Dec 2025"
+    view = tab.page.locator("event-timeline .axisview").bounding_box()
+    marks = tab.shadow(
+        "[...root.querySelectorAll('.facts button:not(.open-start):not(.open-end) .mark')]"
+        ".map(m => m.getBoundingClientRect().x)"
+    )
+    assert max(marks) - min(marks) > 0.5 * view["width"]  # the year's facts spread over it
+    until = tab.page.locator(
+        "event-timeline button[data-fact-id='central-asia-trade-economic-cooperation-programme-2035']"
+    )
+    assert {"open-start", "open-end"} <= set(until.get_attribute("class").split())
+    bar = until.locator(".mark").bounding_box()
+    assert bar["x"] + bar["width"] <= view["x"] + view["width"]  # cut at the edge, not beyond
+    tab.assert_clean()
+
+    # without from/to the axis spans the facts whose both ends are known: "until 2035"
+    # fades out past the end instead of stretching the axis to 2036
+    tab.open(widget_for(seeds_only, site, "open-ends.html", 'lang="en"'))
+    years = [
+        int(t) for t in tab.shadow("[...root.querySelectorAll('.tick')].map(t => t.textContent)")
+    ]
+    closed = [i for i in seeds_only.items() if i["date"]["start"] and i["date"]["end"]]
+    last = max(int(i["date"]["end"][:4]) for i in closed)
+    assert max(years) <= last + 1 and min(years) >= 2017, years
+    assert "open-end" in until.get_attribute("class").split()
+    assert tab.shadow("root.querySelector('.axisview').scrollWidth") == tab.shadow(
+        "root.querySelector('.axisview').clientWidth"
+    )  # fitted: nothing sticks out past the end
+    tab.assert_clean()
+
+
+def test_narrow_russian_agenda_keeps_its_controls_small(browser, seeds_only: Service, site):
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    tab = Tab(context.new_page())
+    try:
+        tab.open(widget_for(seeds_only, site, "narrow-ru.html", 'lang="ru"'))
+        rows = """sel => new Set([...root.querySelectorAll(sel + ' > *')]
+          .map(c => c.getBoundingClientRect()).filter(r => r.width)
+          .map(r => Math.round(r.top + r.height / 2))).size"""  # rows of centred controls
+        assert tab.shadow(f"({rows})('.bar')") == 1  # count, country list and view toggle
+        assert tab.shadow("root.querySelector('.legend').offsetHeight") <= 60  # two rows of 24 px
+        facts = tab.page.evaluate(IN_VIEW)
+        assert sum(f["whole"] for f in facts) >= 5
+        assert tab.page.locator("event-timeline .more").inner_text() == (
+            f"↓ ещё {sum(not f['whole'] for f in facts)}"
+        )
+        # the 2035 programme's panel: nothing in it is cut or runs past its edge
+        tab.page.locator(
+            "event-timeline .listview button[data-fact-id="
+            "'central-asia-trade-economic-cooperation-programme-2035']"
+        ).click()
+        panel = tab.page.locator("event-timeline .panel")
+        panel.wait_for(state="visible")
+        tab.page.wait_for_timeout(400)  # the slide-in ends
+        overflowing = panel.evaluate(
+            """p => { const box = p.getBoundingClientRect();
+              return [p, ...p.querySelectorAll('*')].filter(x => x.scrollWidth > x.clientWidth + 1
+                && getComputedStyle(x).overflowX !== 'visible'
+                || x.getBoundingClientRect().right > box.right + 0.5).map(x => x.outerHTML.slice(0, 80)); }"""
+        )
+        assert overflowing == []
+        note = panel.locator("dd .d")
+        assert note.count() >= 1 and "proposed" in note.first.inner_text()
+        tab.assert_clean()
+    finally:
+        context.close()

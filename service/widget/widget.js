@@ -13,8 +13,10 @@
   const DAY = 864e5;
   const PAD = 24; // px before the first and after the last day
   const AXIS = 30; // axis height, px
-  const LANE = 54; // one row of facts, px: a fact's box is 4 px less (it clips, see CSS)
-  const LABEL_MAX = 240; // a fact's text is cut (ellipsis) beyond this width, px
+  const LANE = 70; // one row of facts, px: a fact's box is 4 px less (it clips, see CSS)
+  const AUTO_MAX = 720; // the default height follows the content up to this, px
+  const MORE = 30; // the "more below" bar, px
+  const LABEL_MAX = 240; // a fact's text wraps (the title, to two lines) at this width, px
   const PPD_MAX = 60; // closest zoom, px per day
   const NARROW = 560; // below this width (px) the agenda list is the default view
   const MAX_PAGES = 10; // of 1000 facts each
@@ -36,7 +38,7 @@
       country: 'Country', allCountries: 'All countries', close: 'Close', details: 'Details',
       place: 'Place', participants: 'Participants', sources: 'Sources', tags: 'Tags',
       ics: 'Add to calendar', subscribe: 'Subscribe to this timeline', approx: 'approximate date',
-      today: 'today', hint: 'Ctrl + wheel zooms, arrow keys move between events',
+      today: 'today', hint: 'Ctrl + wheel zooms, arrow keys move between events', more: (n) => `↓ ${n} more`,
       count: (n, all) => (n === all ? '' : `${n} of `) + `${all} ${all === 1 ? 'event' : 'events'}`,
       status: {
         held: 'held', planned: 'planned', proposed: 'proposed', postponed: 'postponed',
@@ -51,7 +53,7 @@
       country: 'Страна', allCountries: 'Все страны', close: 'Закрыть', details: 'Подробности',
       place: 'Место', participants: 'Участники', sources: 'Источники', tags: 'Метки',
       ics: 'Добавить в календарь', subscribe: 'Подписаться на эту хронологию', approx: 'приблизительная дата',
-      today: 'сегодня', hint: 'Ctrl + колесо меняет масштаб, стрелки переходят между событиями',
+      today: 'сегодня', hint: 'Ctrl + колесо меняет масштаб, стрелки переходят между событиями', more: (n) => `↓ ещё ${n}`,
       count: (n, all) => (n === all ? '' : `${n} из `) + `${all} ${ruEvents(all)}`,
       status: {
         held: 'состоялось', planned: 'запланировано', proposed: 'предложено', postponed: 'отложено',
@@ -89,7 +91,7 @@
 @media (prefers-color-scheme:dark){:host(:not([theme=light])){${DARK}}}
 *{box-sizing:border-box}
 [hidden]{display:none!important}
-.root{position:relative;display:flex;flex-direction:column;height:var(--_h,var(--et-height,480px));
+.root{position:relative;display:flex;flex-direction:column;height:var(--_h,var(--et-height,var(--_auto,480px)));
  overflow:hidden;background:var(--_bg);color:var(--_fg);border:1px solid var(--_line);
  border-radius:var(--et-radius,8px);font:var(--et-font-size,14px)/1.4 var(--et-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif)}
 button,select,a{font:inherit;color:inherit}
@@ -98,8 +100,10 @@ a{color:var(--_accent)}
 :focus{outline:none}
 :focus-visible{outline:3px solid var(--_focus);outline-offset:1px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-.bar,.legend{display:flex;flex-wrap:wrap;align-items:center;gap:6px;padding:6px 8px;border-bottom:1px solid var(--_line)}
+.bar,.legend{display:flex;align-items:center;gap:6px;padding:6px 8px;border-bottom:1px solid var(--_line);white-space:nowrap}
 .count{margin-right:auto;color:var(--_muted)}
+.bar label{min-width:4em;flex:0 1 auto}.country{width:100%}
+.legend{flex-wrap:wrap}
 .zoom{display:inline-flex;gap:2px}
 .zoom button{min-width:30px;padding:0}
 .bar [aria-pressed=true]{background:var(--_accent);border-color:var(--_accent);color:var(--_bg)}
@@ -111,7 +115,7 @@ a{color:var(--_accent)}
 .listed .zoom,.listed .hint{display:none}
 .main{position:relative;flex:1;min-height:0}
 .view{position:absolute;inset:0;overflow:auto;scroll-padding:${AXIS + 4}px 8px 8px}
-.axisview{cursor:grab}
+.axisview{cursor:grab;scrollbar-gutter:stable} /* the fit stays the fit when rows overflow */
 .axisview.drag{cursor:grabbing;user-select:none}
 .canvas{position:relative;min-width:100%}
 .axis{position:sticky;top:0;height:${AXIS}px;z-index:2;background:var(--_bg);border-bottom:1px solid var(--_line)}
@@ -119,6 +123,8 @@ a{color:var(--_accent)}
 .today{position:absolute;top:0;bottom:0;border-left:2px dashed var(--_accent);opacity:.5;pointer-events:none}
 ul{list-style:none;margin:0;padding:0}
 .facts>li{position:absolute;left:0;top:0;height:${LANE - 4}px;content-visibility:auto;contain-intrinsic-size:auto ${LANE - 4}px}
+.facts>li:hover,.facts>li:focus-within{content-visibility:visible;z-index:3;height:auto;min-height:${LANE - 4}px}
+li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px rgb(0 0 0/.2)}
 .listview li{content-visibility:auto;contain-intrinsic-size:auto 72px}
 .fact:focus-visible,.row:focus-visible{outline-offset:-3px} /* inside the contained box */
 .fact{display:block;width:100%;height:100%;padding:0 2px;border:0;border-radius:4px;background:none;text-align:left;color:var(--_fg)}
@@ -127,6 +133,8 @@ ul{list-style:none;margin:0;padding:0}
 .mark{display:block;height:12px;min-width:12px;margin:2px 0;border:2px solid var(--c);border-radius:6px;background:var(--c)}
 .t,.d{display:block;max-width:${LABEL_MAX}px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;line-height:1.25}
 .t{font-weight:600}
+.fact .t{white-space:normal;display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2} /* whole on hover, focus */
+.fact:hover .t,.fact:focus .t{-webkit-line-clamp:none}
 .long .t,.long .d{position:sticky;left:4px} /* a long bar keeps its label in view */
 .d{color:var(--_muted);font-size:.85em}
 .s-held{--c:var(--_held)}.s-planned{--c:var(--_planned)}.s-proposed{--c:var(--_proposed)}
@@ -141,8 +149,9 @@ ul{list-style:none;margin:0;padding:0}
 .listview{padding:0 8px 8px}
 .listview h3{position:sticky;top:0;z-index:1;margin:0;padding:8px 0 4px;background:var(--_bg);border-bottom:1px solid var(--_line);color:var(--_muted);font-size:.9em}
 .row{display:grid;grid-template-columns:16px 1fr;column-gap:8px;width:100%;padding:8px 4px;border:0;border-bottom:1px solid var(--_line);border-radius:0;background:none;text-align:left}
-.row .mark{grid-row:span 3;width:14px;height:14px;margin-top:3px}
+.row .mark{grid-row:span 2;width:14px;height:14px;margin-top:1px}
 .row .t,.row .d{max-width:none;white-space:normal}
+.more{flex:none;height:${MORE}px;border:0;border-top:1px solid var(--_line);border-radius:0 0 8px 8px;color:var(--_accent);font-weight:600}
 .msg{position:absolute;inset:0;display:flex;flex-direction:column;gap:8px;align-items:center;justify-content:center;margin:0;color:var(--_muted)}
 .panel{position:absolute;top:0;right:0;bottom:0;z-index:5;width:min(24rem,100%);overflow:auto;padding:12px 16px;background:var(--et-panel-bg,var(--_bg));border-left:1px solid var(--_line);box-shadow:-6px 0 18px rgb(0 0 0/.15)}
 .panel h2{margin:0 36px 6px 0;font-size:1.15em}
@@ -150,7 +159,8 @@ ul{list-style:none;margin:0;padding:0}
 .panel p{margin:6px 0}
 .badge{display:inline-block;padding:0 6px;border:1px solid var(--c);border-radius:9px;color:var(--c);font-size:.85em}
 .panel dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;margin:10px 0}
-.panel dt{color:var(--_muted)}.panel dd{margin:0}
+.panel dt{color:var(--_muted)}.panel dd{margin:0;min-width:0}
+.panel{overflow-wrap:anywhere}.panel .d{max-width:none;white-space:normal}
 .panel dd li+li{margin-top:4px}
 .links{display:flex;flex-wrap:wrap;gap:8px;margin:12px 0}
 .links a{padding:4px 10px;border:1px solid var(--_accent);border-radius:6px;text-decoration:none}
@@ -185,6 +195,7 @@ ul{list-style:none;margin:0;padding:0}
    <p class="links"><a class="ics"></a><a class="sub"></a></p><dl></dl>
   </section>
  </div>
+ <button class="more" type="button" hidden></button>
  <div class="sr live" role="status" aria-live="polite"></div>
 </div>`;
 
@@ -289,7 +300,7 @@ ul{list-style:none;margin:0;padding:0}
         toggle: $('.toggle'), axisView: $('.axisview'), canvas: $('.canvas'), axis: $('.axis'),
         facts: $('.facts'), listView: $('.listview'), msg: $('.msg'), panel: $('.panel'),
         close: $('.close'), heading: $('#ph'), when: $('.when'), summary: $('.summary'),
-        meta: $('dl'), ics: $('.ics'), sub: $('.sub'), live: $('.live'),
+        meta: $('dl'), ics: $('.ics'), sub: $('.sub'), live: $('.live'), more: $('.more'), bar: $('.bar'),
         zoom: { earlier: $('.earlier'), out: $('.out'), fitb: $('.fitb'), in: $('.in'), later: $('.later') },
       };
       this._facts = [];
@@ -306,7 +317,7 @@ ul{list-style:none;margin:0;padding:0}
 
     connectedCallback() {
       if (window.ResizeObserver && !this._resize) {
-        this._resize = new ResizeObserver(() => this._onResize());
+        this._resize = new ResizeObserver((entries) => this._onResize(entries[0].contentRect.width));
       }
       if (this._resize) this._resize.observe(this);
       this._schedule();
@@ -362,6 +373,15 @@ ul{list-style:none;margin:0;padding:0}
       view.addEventListener('scroll', () => {
         if (!this._tickFrame) this._tickFrame = requestAnimationFrame(() => this._ticks());
       }, { passive: true });
+      for (const v of [view, e.listView]) {
+        v.addEventListener('scroll', () => {
+          if (!this._moreFrame) this._moreFrame = requestAnimationFrame(() => this._moreSign());
+        }, { passive: true });
+      }
+      e.more.addEventListener('click', () => {
+        const v = this._view === 'list' ? e.listView : view;
+        v.scrollBy({ top: v.clientHeight - AXIS - 8, behavior: this._motion() });
+      });
       // Ctrl/⌘ + wheel (and trackpad pinch) zooms; a plain wheel keeps scrolling the page.
       view.addEventListener('wheel', (ev) => {
         if (!(ev.ctrlKey || ev.metaKey) || this._view !== 'axis') return;
@@ -408,6 +428,7 @@ ul{list-style:none;margin:0;padding:0}
         if (next >= 0) {
           ev.preventDefault();
           this._setCurrent(list[next], true);
+          if (!this._el.panel.hidden) this._open(list[next]); // the panel follows the focus
           return;
         }
       }
@@ -421,11 +442,15 @@ ul{list-style:none;margin:0;padding:0}
       }
     }
 
-    _onResize() {
+    _onResize(width) {
+      // a new height is the widget's own (_autoHeight)
+      if (width === this._hostWidth) return;
+      this._hostWidth = width;
       if (!this._facts.length && !this._loaded) return;
       const wanted = this._chosenView || this._defaultView();
       if (wanted !== this._view) this._setView(wanted);
       else if (this._view === 'axis' && this._fitted) this._fit();
+      else if (this._view === 'list') this._measure(), this._autoHeight();
       else if (this._view === 'axis' && this._rendered.axis) {
         this._width = this._el.axisView.clientWidth || this._width;
         this._ticks();
@@ -543,8 +568,11 @@ ul{list-style:none;margin:0;padding:0}
       this._facts = items.map(toFact);
       this._byId = new Map(this._facts.map((f) => [f.id, f]));
       this._names = regionNames(this._lang());
+      // The axis spans the facts with both ends known (an open end would stretch it over
+      // years of nothing; it fades out past the edge instead), or exactly `from`–`to`.
       let lo = Infinity, hi = -Infinity;
-      for (const f of this._facts) {
+      const closed = this._facts.filter((f) => f.s != null && f.e != null);
+      for (const f of closed.length ? closed : this._facts) {
         lo = Math.min(lo, f.s != null ? f.s : f.e - 1);
         hi = Math.max(hi, f.e != null ? f.e : f.s + 1);
       }
@@ -553,8 +581,10 @@ ul{list-style:none;margin:0;padding:0}
         hi = lo + 365;
       }
       const margin = Math.max(15, (hi - lo) * 0.03);
-      this._lo = Math.floor(lo - margin);
-      this._hi = Math.ceil(hi + margin);
+      const from = this._bound('from'), to = this._bound('to');
+      this._lo = from != null ? from : Math.floor(lo - margin);
+      this._hi = to != null ? to + 1 : Math.ceil(hi + margin);
+      if (this._hi <= this._lo) this._hi = this._lo + 1;
       this._fillCountries();
       this._fillLegend();
       this._rendered = { axis: false, list: false };
@@ -566,17 +596,29 @@ ul{list-style:none;margin:0;padding:0}
       this._setView(this._chosenView || this._defaultView(), true);
     }
 
+    // The first or last day (`from`, `to` attributes: a year or a date), or null.
+    _bound(name) {
+      const v = (this.getAttribute(name) || '').trim();
+      if (/^\d{4}$/.test(v)) return name === 'from' ? utcDay(+v, 0, 1) : utcDay(+v, 11, 31);
+      return /^\d{4}-\d\d-\d\d$/.test(v) ? dayOf(v) : null;
+    }
+
     _fillCountries() {
       const e = this._el, names = this._names;
       const codes = new Set();
       for (const f of this._facts) for (const c of f.countries) codes.add(c);
+      // Narrowed by the `country` attribute, "all" is those countries, not all countries.
+      const chosen = (this.getAttribute('country') || '').toUpperCase().split(/[\s,]+/).filter((c) => codes.has(c));
+      const few = codes.size < 2;
+      if (chosen.length === 1) codes.delete(chosen[0]); // the same as the first option
+      const label = (c) => (names(c) === c ? c : `${names(c)} (${c})`);
       const sorted = [...codes].map((c) => [names(c), c]).sort((a, b) => a[0].localeCompare(b[0]));
-      const options = [new Option(this._t.allCountries, '')];
-      for (const [name, code] of sorted) options.push(new Option(name === code ? code : `${name} (${code})`, code));
+      const options = [new Option(chosen.length ? chosen.map(label).join(', ') : this._t.allCountries, '')];
+      for (const [, code] of sorted) options.push(new Option(label(code), code));
       e.country.replaceChildren(...options);
       if (!codes.has(this._country)) this._country = '';
       e.country.value = this._country;
-      e.countryLabel.hidden = codes.size < 2;
+      e.countryLabel.hidden = few;
     }
 
     _fillLegend() {
@@ -641,26 +683,28 @@ ul{list-style:none;margin:0;padding:0}
         this._renderAxis();
         this._fit(true);
       } else if (view === 'list' && !this._rendered.list) {
+        this._measure();
         this._renderList();
       } else if (view === 'axis' && fresh) {
         this._fit();
-      }
+      } else this._autoHeight();
       if (this._current) this._setCurrent(this._current, changed && this._root.contains(this.shadowRoot.activeElement));
     }
 
     _factButton(f, cls) {
       const it = f.item, t = this._t;
       const status = t.status[it.status] || it.status;
+      const row = cls === 'row';
       const button = el('button', `${cls} s-${it.status}${f.approx ? ' approx' : ''}` +
-        (f.s == null ? ' open-start' : '') + (f.e == null ? ' open-end' : ''));
+        (row && f.s == null ? ' open-start' : '') + (row && f.e == null ? ' open-end' : ''));
       button.type = 'button';
       button.tabIndex = -1;
       button.dataset.factId = f.id;
       button.setAttribute('aria-expanded', 'false');
       const label = it.date ? it.date.label : '';
-      if (cls === 'row') {
+      if (row) {
         const where = it.place ? ` · ${it.place.name}` : '';
-        button.append(el('span', 'mark'), el('span', 'd', label), el('span', 't', it.title), el('span', 'd', status + where));
+        button.append(el('span', 'mark'), el('span', 'd', `${label} · ${status}${where}`), el('span', 't', it.title));
       } else {
         const mark = el('span', 'mark');
         f.mark = mark;
@@ -714,19 +758,27 @@ ul{list-style:none;margin:0;padding:0}
       for (const section of this._sections) {
         section.hidden = ![...section.querySelectorAll('li')].some((li) => !li.hidden);
       }
+      if (this._view === 'list') this._autoHeight();
     }
 
     // Positions every visible fact at the current zoom and packs them into rows (lanes).
     _layout(left) {
       const ppd = this._ppd, lo = this._lo, hi = this._hi;
-      const placed = [];
+      const placed = [], full = PAD + (hi - lo) * ppd;
       for (const f of this._visible) {
         if (!f.li) continue;
         const point = !f.approx && f.e - f.s === 1;
-        const a = f.s != null ? f.s : lo, b = f.e != null ? f.e : hi;
+        // cut at the axis's ends, and drawn fading out there: open, or going on past them
+        const a = Math.min(hi - 1, f.s != null ? Math.max(lo, f.s) : lo);
+        const b = Math.max(a + 1, f.e != null ? Math.min(hi, f.e) : hi);
+        const cls = f.axisButton.classList;
+        cls.toggle('open-start', !point && (f.s == null || f.s < lo));
+        cls.toggle('open-end', !point && (f.e == null || f.e > hi));
         const x = point ? PAD + (a + 0.5 - lo) * ppd - 7 : PAD + (a - lo) * ppd;
         const bar = point ? 14 : Math.max(14, (b - a) * ppd);
-        placed.push({ f, x, bar, width: Math.max(bar, f.textWidth) });
+        const width = Math.max(bar, f.textWidth);
+        const at = Math.max(0, Math.min(x, full - width)); // a label near the end goes left of its mark
+        placed.push({ f, x: at, shift: x - at, bar, width });
       }
       placed.sort((p, q) => p.x - q.x);
       const lanes = []; // right edge of each lane
@@ -736,16 +788,57 @@ ul{list-style:none;margin:0;padding:0}
         if (lane < 0) lane = lanes.push(0) - 1;
         lanes[lane] = p.x + p.width + 12;
         right = Math.max(right, p.x + p.width);
+        p.f.lane = lane;
         p.f.li.style.transform = `translate(${p.x.toFixed(1)}px,${AXIS + 8 + lane * LANE}px)`;
         p.f.li.style.width = `${p.width.toFixed(1)}px`;
         p.f.mark.style.width = `${p.bar.toFixed(1)}px`;
+        p.f.mark.style.marginLeft = `${p.shift.toFixed(1)}px`;
         const long = p.bar > p.f.textWidth + 40;
         if (long !== !!p.f.long) p.f.axisButton.classList.toggle('long', (p.f.long = long));
       }
       const canvas = this._el.canvas;
       canvas.style.width = `${Math.ceil(Math.max(PAD * 2 + (hi - lo) * ppd, right + PAD))}px`;
       canvas.style.height = `${AXIS + 16 + lanes.length * LANE}px`;
+      this._lanes = lanes.length;
       this._ticks(left);
+      this._autoHeight();
+    }
+
+    // Default height: the content's up to AUTO_MAX, then whole rows and the more-bar.
+    // A `height` attribute or --et-height wins (CSS).
+    _autoHeight() {
+      const e = this._el, list = this._view === 'list';
+      const view = list ? e.listView : e.axisView;
+      const chrome = this._chrome;
+      const rows = (n) => AXIS + 8 + n * LANE + (this._fitted ? 0 : this._gutter || 0); // zoomed: a scrollbar
+      let h = chrome + (list ? view.scrollHeight : rows(this._lanes) + 8);
+      if (h > AUTO_MAX) { // whole rows only: the next starts at the view's bottom edge
+        h = list ? AUTO_MAX : chrome + MORE + rows(Math.floor((AUTO_MAX - chrome - MORE - rows(0)) / LANE));
+      }
+      this._root.style.setProperty('--_auto', `${Math.max(160, Math.ceil(h))}px`);
+      // next frame: read now, it would lay out every fact again
+      if (!this._moreFrame) this._moreFrame = requestAnimationFrame(() => this._moreSign());
+    }
+
+    // The more-bar: how many shown facts are not wholly in view, below.
+    _moreSign(again) {
+      this._moreFrame = 0;
+      const e = this._el, list = this._view === 'list';
+      const view = list ? e.listView : e.axisView;
+      const bottom = view.scrollTop + view.clientHeight + 1;
+      let n = 0, i = 0;
+      for (const f of this._visible) {
+        i++;
+        if (!list) n += f.li && AXIS + 4 + (f.lane + 1) * LANE > bottom ? 1 : 0;
+        else if (f.row && f.row.offsetTop + f.row.offsetHeight > bottom) {
+          n = this._visible.length - i + 1; // rows run in order: this one and all after it
+          break;
+        }
+      }
+      const was = e.more.hidden;
+      e.more.hidden = !n;
+      e.more.textContent = n ? this._t.more(n) : '';
+      if (was !== e.more.hidden && !again) this._moreSign(true); // the bar took or gave room
     }
 
     // Ticks for the visible stretch and a screen either side. `left`: the scroll position
@@ -769,7 +862,7 @@ ul{list-style:none;margin:0;padding:0}
       const frag = document.createDocumentFragment();
       for (let i = 0; i < 400; i++) {
         const day = unit === 'y' ? utcDay(y, 0, 1) : unit === 'm' ? utcDay(y, m, 1) : d;
-        if (day > Math.min(last, this._hi)) break;
+        if (day > Math.min(last, this._hi - 1)) break; // none at the very end: it would stick out
         if (day >= lo) {
           const tick = el('div', 'tick', unit === 'y' ? String(y) : fmt.format(dateOf(day)));
           tick.style.left = `${(PAD + (day - lo) * ppd).toFixed(1)}px`;
@@ -791,8 +884,16 @@ ul{list-style:none;margin:0;padding:0}
       this._el.axis.replaceChildren(frag);
     }
 
+    // Read while layout is cheap (before 1,000 facts are added), for _autoHeight too.
+    _measure() {
+      const e = this._el, view = e.axisView;
+      this._width = view.clientWidth || this.getBoundingClientRect().width || 800;
+      this._chrome = e.bar.offsetHeight + e.legend.offsetHeight + 2;
+      if (view.offsetWidth) this._gutter = view.offsetWidth - view.clientWidth; // a scrollbar's
+    }
+
     _fitPpd() {
-      this._width = this._el.axisView.clientWidth || this.getBoundingClientRect().width || 800;
+      this._measure();
       return Math.max(0.0005, (this._width - PAD * 2) / Math.max(1, this._hi - this._lo));
     }
 
