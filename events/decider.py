@@ -124,14 +124,14 @@ def _merged(old: LangMap, new: LangMap) -> LangMap:
 def _decide_change(change: ChangeFact, fact: Fact) -> list[Event]:
     events: list[Event] = []
     revised: dict[str, object] = {}
-    for field, limit in (("title", MAX_TITLE), ("summary", MAX_SUMMARY)):
+    for field, limit, lines in (("title", MAX_TITLE, False), ("summary", MAX_SUMMARY, True)):
         value = getattr(change, field)
         if value is UNSET:
             continue
         current = getattr(fact, field)
         changed = {lang: text for lang, text in value.items() if current.get(lang) != text}
         if changed:
-            validate_langmap(field, changed, limit, complete=False)
+            validate_langmap(field, changed, limit, complete=False, lines=lines)
             revised[field] = changed
     if change.kind is not UNSET and change.kind != fact.kind:
         validate_kind(change.kind)

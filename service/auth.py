@@ -9,7 +9,7 @@ import time
 from collections import defaultdict, deque
 
 import sqlalchemy as sa
-from litestar import Request
+from litestar.connection import ASGIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.store import format_instant, utc_now
@@ -89,8 +89,8 @@ class FailureLimiter:
         self._recent(client).append(time.monotonic())
 
 
-async def require_actor(request: Request) -> str:
-    """Dependency for write routes: the authenticated token's name, or 401/429."""
+async def require_actor(request: ASGIConnection) -> str:
+    """The authenticated token's name, or 401/429 (the write routes' guard calls it)."""
     limiter: FailureLimiter = request.app.state.auth_limiter
     client = request.client.host if request.client else "unknown"
     wait = limiter.retry_after(client)
