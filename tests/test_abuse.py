@@ -83,6 +83,11 @@ QUERIES = [
     ("/calendar.ics", {"id": ["x\r\nUID:evil"]}),
     ("/api/v1/events", {"after": "-1 OR 1=1"}),
     ("/api/v1/events", {"limit": "99999999999"}),
+    ("/calendar.ics", {"tag": "summit\u0000"}),
+    ("/calendar.ics", {"id": "x\n"}),
+    ("/api/v1/timeline.timelinejs.json", {"q": "a\u0000"}),
+    ("/api/v1/timeline.timelinejs.json", {"tag": "a\u0000"}),
+    ("/oembed", {"url": "https://timeline.example.org/embed?tag=a%00"}),
 ]
 
 
