@@ -102,7 +102,10 @@ def decide(command: Command, state: FactState | None) -> list[Event]:
         if state is not None:
             raise FactAlreadyExists(f"a fact with id {command.fact.id!r} already exists")
         validate_fact(command.fact)
-        return [FactRecorded(fact=command.fact)]
+        # The date as a change records it (stripped): "2025\n" parses, but is no text to keep.
+        edtf = command.fact.date.edtf.strip()
+        fact = msgspec.structs.replace(command.fact, date=DateInput(edtf=edtf))
+        return [FactRecorded(fact=fact)]
     if state is None:
         raise FactNotFound("no such fact")
     if state.retracted:

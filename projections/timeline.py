@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 

@@ -395,3 +395,12 @@ def test_if_match_with_a_superscript_digit_is_a_400(raw: bytes):
     with pytest.raises(Problem) as refused:
         parse_if_match(request)
     assert refused.value.status_code == 400
+
+
+def test_a_date_is_stored_without_the_spaces_around_it(api: Api):
+    body = fact_data("spaced-date", date={"edtf": " 2025-04-03\n"})
+    created = api.client.post("/api/v1/facts", json=body, headers=api.auth())
+    assert created.status_code == 201, created.text
+    assert created.json()["date"]["edtf"] == "2025-04-03"
+    history = api.client.get("/api/v1/facts/spaced-date/history").json()
+    assert history[0]["data"]["fact"]["date"] == {"edtf": "2025-04-03"}
