@@ -15,12 +15,13 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from events.db import refuses_writes
 from events.store import Clock, EventStore, utc_now
-from service import api, embed, feeds, jobs_api
+from service import access_log, api, embed, feeds, jobs_api
 from service.apidocs import SwaggerUIPlugin
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
 from service.head import HeadAsGet
 from service.headers import security_headers_middleware
+from service.limits import request_limits_middleware
 from service.openapi import document_errors
 from service.problems import handle_exception
 from service.scheduler import start_scheduler
@@ -77,7 +78,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
         route_handlers=[health, *api.ROUTES, *feeds.ROUTES, *jobs_api.ROUTES, *embed.ROUTES],
         lifespan=[lifespan],
         state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
-        middleware=[security_headers_middleware, conditional_middleware],
+        middleware=[security_headers_middleware, request_limits_middleware, conditional_middleware],
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(
@@ -112,4 +113,5 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
 
 def app_from_env() -> Litestar:
     """Entry point for the ASGI server (`timeline serve`)."""
+    access_log.install()
     return create_app(Settings.from_env())
