@@ -102,7 +102,10 @@ def decide(command: Command, state: FactState | None) -> list[Event]:
         if state is not None:
             raise FactAlreadyExists(f"a fact with id {command.fact.id!r} already exists")
         validate_fact(command.fact)
-        return [FactRecorded(fact=command.fact)]
+        # The date as a change records it (stripped): "2025\n" parses, but is no text to keep.
+        edtf = command.fact.date.edtf.strip()
+        fact = msgspec.structs.replace(command.fact, date=DateInput(edtf=edtf))
+        return [FactRecorded(fact=fact)]
     if state is None:
         raise FactNotFound("no such fact")
     if state.retracted:
@@ -124,14 +127,14 @@ def _merged(old: LangMap, new: LangMap) -> LangMap:
 def _decide_change(change: ChangeFact, fact: Fact) -> list[Event]:
     events: list[Event] = []
     revised: dict[str, object] = {}
-    for field, limit in (("title", MAX_TITLE), ("summary", MAX_SUMMARY)):
+    for field, limit, lines in (("title", MAX_TITLE, False), ("summary", MAX_SUMMARY, True)):
         value = getattr(change, field)
         if value is UNSET:
             continue
         current = getattr(fact, field)
         changed = {lang: text for lang, text in value.items() if current.get(lang) != text}
         if changed:
-            validate_langmap(field, changed, limit, complete=False)
+            validate_langmap(field, changed, limit, complete=False, lines=lines)
             revised[field] = changed
     if change.kind is not UNSET and change.kind != fact.kind:
         validate_kind(change.kind)

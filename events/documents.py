@@ -12,7 +12,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from events.facts import CONTROL, LANGUAGES, MAX_TITLE, DateInput, FactError, LangMap, Place
+from events.facts import (
+    LANGUAGES,
+    MAX_TITLE,
+    DateInput,
+    FactError,
+    LangMap,
+    Place,
+    validate_text,
+)
 
 MAX_DOCUMENT_TEXT = 200_000  # characters: a long declaration is about 30,000
 MAX_PROPOSALS = 500
@@ -85,16 +93,17 @@ def stream_id(doc_id: str) -> str:
     return DOCUMENT_PREFIX + doc_id
 
 
+def normalized(document: Document) -> Document:
+    """The document with its line ends as LF: CRLF from a pasted or uploaded file is one."""
+    text = document.text.replace("\r\n", "\n").replace("\r", "\n")
+    return document if text == document.text else msgspec.structs.replace(document, text=text)
+
+
 def validate_document(document: Document) -> None:
+    """The rules of every stored text (events.facts.validate_text) and a known language."""
     if document.lang not in LANGUAGES:
         raise FactError("lang", f"unknown language; use one of {', '.join(LANGUAGES)}")
-    for field in ("title", "text"):
-        value: str = getattr(document, field)
-        if not value.strip():
-            raise FactError(field, "must not be empty")
-    if CONTROL.search(document.title) or "\n" in document.title:
-        raise FactError("title", "contains control characters or a line break")
-    if CONTROL.search(document.text.replace("\r", "")):
-        raise FactError("text", "contains control characters")
+    validate_text("title", document.title, MAX_TITLE)
+    validate_text("text", document.text, MAX_DOCUMENT_TEXT, lines=True)
     if document.url is not None and not re.fullmatch(r"https?://\S+", document.url):
         raise FactError("url", "must be an http or https URL")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from events.decider import Command, FactState, decide, fold, stream_id
+from events.facts import validate_reason
 from events.store import ConcurrencyError, EventStore, RecordedEvent
 
 
@@ -30,6 +31,7 @@ async def handle(
     expected_version: int | None = None,
 ) -> Outcome:
     """Apply a command to a fact. `expected_version` is the caller's If-Match, if any."""
+    validate_reason(reason)
     state, version = await load(store, fact_id)
     if expected_version is not None and expected_version != version:
         raise ConcurrencyError(stream_id(fact_id), expected_version, version)

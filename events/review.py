@@ -22,7 +22,7 @@ from events.documents import (
     ProposedFact,
     validate_document,
 )
-from events.facts import DateInput, Fact, FactError, LangMap, Place, Source
+from events.facts import DateInput, Fact, FactError, LangMap, Place, Source, validate_reason
 from events.model import DocumentReceived, Event, FactProposed, ProposalAccepted, ProposalRejected
 
 ProposalState = Literal["open", "accepted", "rejected"]
@@ -110,6 +110,7 @@ def decide(command: DocumentCommand, state: DocumentState | None) -> list[Event]
     reason = command.reason.strip()
     if not reason:
         raise FactError("reason", "say why the proposal is rejected")
+    validate_reason(reason)
     return [ProposalRejected(proposal_id=proposal.id, reason=reason)]
 
 

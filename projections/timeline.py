@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.dates import parse_edtf
 from events.decider import STREAM_PREFIX, FactState, evolve
-from events.facts import Fact
+from events.facts import FACT_ID, MAX_ID, Fact
 from events.model import FactRescheduled, FactRevised, FactStatusChanged
 from events.store import EventStore, RecordedEvent
 from projections.tables import checkpoints, fact_countries, fact_tags, facts
@@ -252,6 +253,23 @@ class InvalidCursor(ValueError):
     pass
 
 
+# What a cursor this service gave out can hold: a row's sort date (an ISO date, or "" for
+# none), its span (the column is a 32-bit integer) and a fact id. A forged one holding
+# anything else must be refused here, before the database (an integer beyond 64 bits or
+# a NUL byte would be a driver error there, not a bad request).
+_SORT_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|")
+_SPAN_LIMIT = 2**31
+
+
+def _given_out(cursor: Cursor) -> bool:
+    return (
+        _SORT_DATE.fullmatch(cursor.sort_date) is not None
+        and -_SPAN_LIMIT <= cursor.span_days < _SPAN_LIMIT
+        and len(cursor.fact_id) <= MAX_ID
+        and FACT_ID.fullmatch(cursor.fact_id) is not None
+    )
+
+
 def encode_cursor(cursor: Cursor) -> str:
     raw = msgspec.json.encode(cursor)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -260,9 +278,12 @@ def encode_cursor(cursor: Cursor) -> str:
 def decode_cursor(text: str) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        return msgspec.json.decode(raw, type=Cursor)
+        cursor = msgspec.json.decode(raw, type=Cursor)
     except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise InvalidCursor("the cursor is not one this service gave out") from None
+        cursor = None
+    if cursor is None or not _given_out(cursor):
+        raise InvalidCursor("the cursor is not one this service gave out")
+    return cursor
 
 
 def _valid_at(position: int | None) -> sa.ColumnElement[bool]:

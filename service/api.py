@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers import BaseRouteHandler
 from litestar.params import Parameter, QueryParameter
 from msgspec import UNSET, UnsetType
 
 from events.decider import ChangeFact, RecordFact, RetractFact, stream_id
-from events.facts import COUNTRIES, FACT_ID, KINDS, MAX_ID, ORGANISATIONS, STATUSES, Fact
+from events.facts import (
+    CONTROL,
+    COUNTRIES,
+    FACT_ID,
+    KINDS,
+    MAX_ID,
+    ORGANISATIONS,
+    STATUSES,
+    TAG,
+    Fact,
+)
 from events.handler import handle
 from events.store import ConcurrencyError, EventStore, RecordedEvent
 from projections import timeline
@@ -23,6 +36,7 @@ from service.problems import Problem
 
 LANGS = ("en", "ru")
 MAX_REPEAT = 50
+MAX_TAG = 50
 READ = {"conditional": "log"}
 KEPT = {**READ, "keep": True}  # answers kept by ETag: see service/conditional.py
 
@@ -85,17 +99,21 @@ def choose_lang(lang: str | None, accept_language: str | None) -> str:
 
 
 def parse_as_of(value: str | None) -> dt.datetime | None:
+    """The instant in UTC. An offset can carry an instant at the very edge of the calendar
+    (0001-01-01T00:00:00+23:59) past it, so the conversion is part of the check."""
     if value is None:
         return None
     try:
         instant = dt.datetime.fromisoformat(value)
-    except ValueError:
-        instant = None
-    if instant is None or instant.tzinfo is None:
+        if instant.tzinfo is None:
+            raise ValueError("no time zone")
+        return instant.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         raise Problem(
-            400, "as_of must be an RFC 3339 instant with a time zone, e.g. 2025-06-01T00:00:00Z"
-        )
-    return instant
+            400,
+            "as_of must be an RFC 3339 instant with a time zone, within years 1 to 9999 in UTC, "
+            "e.g. 2025-06-01T00:00:00Z",
+        ) from None
 
 
 def _checked(name: str, values: list[str] | None, allowed: frozenset[str]) -> list[str]:
@@ -108,20 +126,55 @@ def _checked(name: str, values: list[str] | None, allowed: frozenset[str]) -> li
     return values
 
 
+def check_tags(values: list[str] | None) -> list[str]:
+    """Tag filters: slugs, as every stored tag is (anything else could match nothing, and a
+    NUL byte in one is an error of PostgreSQL's rather than an empty answer)."""
+    values = values or []
+    if len(values) > MAX_REPEAT:
+        raise Problem(400, f"at most {MAX_REPEAT} values of tag")
+    for value in values:
+        if len(value) > MAX_TAG or not TAG.fullmatch(value):
+            raise Problem(400, f"tag: {value[:60]!r} is not a tag (a lowercase slug)")
+    return values
+
+
+def check_text(q: str | None) -> str | None:
+    if q is None or not q.strip():
+        return None
+    if CONTROL.search(q):
+        raise Problem(400, "q must not contain control characters")
+    return q.strip()
+
+
 def check_fact_id(fact_id: str) -> str:
-    if len(fact_id) > MAX_ID or not FACT_ID.match(fact_id):
+    if len(fact_id) > MAX_ID or not FACT_ID.fullmatch(fact_id):
         raise Problem(404, "no fact with this id (ids are lowercase slugs)")
     return fact_id
+
+
+def fact_etag(version: int, lang: str) -> str:
+    """A fact's ETag: its version and the language of the body (two bodies, two tags)."""
+    return f'"{version}-{lang}"'
+
+
+# If-Match takes a fact's ETag as read in either language, or its bare version ("3").
+# Strong comparison only (RFC 9110 13.1.1): a weak tag never matches.
+_IF_MATCH = re.compile(rf'"([0-9]{{1,9}})(?:-(?:{"|".join(LANGS)}))?"')
 
 
 def parse_if_match(request: Request) -> int:
     header = request.headers.get("if-match")
     if not header:
         raise Problem(428, 'send If-Match: "<version>" (the ETag of the fact you read)')
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit() or len(value) > 9:
+    value = header.strip()
+    if value.startswith("W/"):
+        raise Problem(
+            412, "If-Match compares strongly and a weak ETag never matches: send the ETag as read"
+        )
+    matched = _IF_MATCH.fullmatch(value)
+    if matched is None:
         raise Problem(400, f'If-Match must be a version ETag such as "3", not {header[:40]!r}')
-    return int(value)
+    return int(matched.group(1))
 
 
 async def as_of_position(store: EventStore, as_of: dt.datetime | None) -> int | None:
@@ -159,14 +212,12 @@ async def timeline_query(
         start=from_,
         end=to,
         countries=_checked("country", country, COUNTRIES | ORGANISATIONS),
-        tags=(tag or [])[: MAX_REPEAT + 1],
+        tags=check_tags(tag),
         statuses=_checked("status", status, STATUSES),
         kinds=_checked("kind", [kind] if kind else [], KINDS),
-        text=q.strip() if q and q.strip() else None,
+        text=check_text(q),
         as_of_position=await as_of_position(state.store, parse_as_of(as_of)),
     )
-    if len(filters.tags) > MAX_REPEAT:
-        raise Problem(400, f"at most {MAX_REPEAT} values of tag")
     if from_ and to and to < from_:
         raise Problem(400, "`to` is before `from`")
     return TimelineQuery(filters, choose_lang(lang, request.headers.get("accept-language")))
@@ -231,7 +282,9 @@ async def get_fact(
         raise Problem(404, f"no fact with id {fact_id!r}")
     if row.retracted:
         raise Problem(410, f"fact {fact_id!r} was retracted; its history remains")
-    return Response(item(row, language, base_url(state)), headers={"ETag": f'"{row.version}"'})
+    return Response(
+        item(row, language, base_url(state)), headers={"ETag": fact_etag(row.version, language)}
+    )
 
 
 @get("/api/v1/facts/{fact_id:str}/history", opt=KEPT, summary="Every event of one fact")
@@ -263,22 +316,56 @@ def _entry(kind: type[EntryT], r: RecordedEvent) -> EntryT:
 
 # --- writes -----------------------------------------------------------------------------
 
-WRITE = {"actor": Provide(require_actor)}
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
-@post("/api/v1/facts", dependencies=WRITE, summary="Record a new fact")
+async def authorized(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard of the write routes, run before Litestar reads the body: a stranger's body is
+    never parsed, and a body that is not JSON is refused rather than parsed as JSON."""
+    connection.state.actor = await require_actor(connection)
+    if connection.scope["method"] in ("POST", "PATCH", "PUT"):
+        content_type = connection.headers.get("content-type", "")
+        if not _is_json(content_type):
+            raise Problem(
+                415,
+                "send the body as JSON with `Content-Type: application/json`"
+                + (f", not {content_type[:60]!r}" if content_type else ""),
+            )
+
+
+def guarded_actor(request: Request) -> str:
+    return request.state.actor
+
+
+WRITE = {"actor": Provide(guarded_actor, sync_to_thread=False)}
+GUARDS = [authorized]
+
+
+def written_lang(request: Request) -> str:
+    """The language of a write's answer, checked before anything is written."""
+    return choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+@post("/api/v1/facts", dependencies=WRITE, guards=GUARDS, summary="Record a new fact")
 async def create_fact(request: Request, state: State, data: Fact, actor: str) -> Response[Item]:
+    language = written_lang(request)
     try:
         outcome = await handle(state.store, data.id, RecordFact(data), actor=actor)
     except ConcurrencyError:
         raise Problem(409, f"a fact with id {data.id!r} already exists") from None
-    return await _written(request, state, data.id, outcome.version, status=201)
+    return await _written(state, data.id, outcome.version, language, status=201)
 
 
-@patch("/api/v1/facts/{fact_id:str}", dependencies=WRITE, summary="Change a fact")
+@patch("/api/v1/facts/{fact_id:str}", dependencies=WRITE, guards=GUARDS, summary="Change a fact")
 async def change_fact(
     request: Request, state: State, fact_id: str, data: FactChange, actor: str
 ) -> Response[Item]:
+    language = written_lang(request)
     expected = parse_if_match(request)
     reason = data.reason if data.reason is not UNSET else None
     change = ChangeFact(**{f: getattr(data, f) for f in ChangeFact.__struct_fields__})
@@ -290,10 +377,10 @@ async def change_fact(
         reason=reason,
         expected_version=expected,
     )
-    return await _written(request, state, fact_id, outcome.version, status=200)
+    return await _written(state, fact_id, outcome.version, language, status=200)
 
 
-@delete("/api/v1/facts/{fact_id:str}", dependencies=WRITE, summary="Retract a fact")
+@delete("/api/v1/facts/{fact_id:str}", dependencies=WRITE, guards=GUARDS, summary="Retract a fact")
 async def retract_fact(
     request: Request, state: State, fact_id: str, actor: str, reason: str | None = None
 ) -> None:
@@ -303,22 +390,21 @@ async def retract_fact(
         check_fact_id(fact_id),
         RetractFact(),
         actor=actor,
-        reason=reason[:1000] if reason else None,
+        reason=reason,
         expected_version=expected,
     )
 
 
 async def _written(
-    request: Request, state: State, fact_id: str, version: int, status: int
+    state: State, fact_id: str, version: int, language: str, status: int
 ) -> Response[Item]:
-    language = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
     row = await state.store.read(timeline.fact_row, fact_id)
     assert row is not None  # the projection ran in the append's transaction
     url = f"{base_url(state)}/api/v1/facts/{fact_id}"
     return Response(
         item(row, language, base_url(state)),
         status_code=status,
-        headers={"ETag": f'"{version}"', "Location": url},
+        headers={"ETag": fact_etag(version, language), "Location": url},
     )
 
 

@@ -17,12 +17,13 @@ from litestar.template.config import TemplateConfig
 
 from events.db import refuses_writes
 from events.store import Clock, EventStore, utc_now
-from service import api, documents, embed, feeds, jobs_api, pages
+from service import access_log, api, documents, embed, feeds, jobs_api, pages
 from service.apidocs import SwaggerUIPlugin
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
 from service.head import HeadAsGet
 from service.headers import security_headers_middleware
+from service.limits import request_limits_middleware
 from service.openapi import document_errors
 from service.problems import handle_exception
 from service.scheduler import start_scheduler
@@ -88,7 +89,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
         template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
         lifespan=[lifespan],
         state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
-        middleware=[security_headers_middleware, conditional_middleware],
+        middleware=[security_headers_middleware, request_limits_middleware, conditional_middleware],
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(
@@ -123,4 +124,5 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
 
 def app_from_env() -> Litestar:
     """Entry point for the ASGI server (`timeline serve`)."""
+    access_log.install()
     return create_app(Settings.from_env())

@@ -12,7 +12,7 @@ from collections import deque
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Request
+from litestar.connection import ASGIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.db import WRITE
@@ -168,8 +168,8 @@ class FailureLimiter:
         self._prune(now)
 
 
-async def require_actor(request: Request) -> str:
-    """Dependency for write routes: the authenticated token's name, or 401/429.
+async def require_actor(request: ASGIConnection) -> str:
+    """The authenticated token's name, or 401/429 (the write routes' guard calls it).
 
     A correct token is accepted even from a client over the failure limit, so one attacker
     behind an editor's proxy cannot lock the editor out. That makes the limiter no oracle
@@ -182,7 +182,7 @@ async def require_actor(request: Request) -> str:
     return actor
 
 
-async def actor_of(request: Request) -> str | None:
+async def actor_of(request: ASGIConnection) -> str | None:
     """The name of the request's valid token; None when it sends no token at all, and
     401/429 for a wrong one (counted like any failure)."""
     header = request.headers.get("authorization")
@@ -197,7 +197,7 @@ async def actor_of(request: Request) -> str | None:
     return actor
 
 
-def _refusal(request: Request) -> Problem:
+def _refusal(request: ASGIConnection) -> Problem:
     """The problem for a missing or wrong token, counting a failure against the client."""
     limiter: FailureLimiter = request.app.state.auth_limiter
     client = request.client.host if request.client else "unknown"

@@ -238,7 +238,7 @@ def extract(file: Path, date_: str, lang: str, title: str | None) -> None:
 
     import msgspec
 
-    from events.documents import Document, validate_document
+    from events.documents import Document, normalized, validate_document
     from events.facts import FactError
     from seeds.drafts import draft_seed
     from seeds.reading import read_document
@@ -248,8 +248,10 @@ def extract(file: Path, date_: str, lang: str, title: str | None) -> None:
     except UnicodeDecodeError:
         raise click.ClickException(f"{file}: not UTF-8 text") from None
     try:
-        document = Document(
-            title=title or file.stem, date=dt.date.fromisoformat(date_), lang=lang, text=text
+        document = normalized(
+            Document(
+                title=title or file.stem, date=dt.date.fromisoformat(date_), lang=lang, text=text
+            )
         )
         validate_document(document)
         msgspec.convert(msgspec.to_builtins(document), Document)  # the API's length limits

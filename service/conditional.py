@@ -11,24 +11,37 @@ ETag, in a small per-process cache: until the next append moves the head, the sa
 (the first timeline page every widget loads) is answered from it without running the
 handler. Only routes whose answer depends on nothing else (no setting that can change
 while the process runs) should say so.
+
+What identifies a request is what its answer depends on: the path, the parsed query and
+the language `Accept-Language` chooses, never the raw header text (a 4 MB header names one
+of two languages). A 304 is only answered for a request known to be valid: one this
+process answered with a 200 at the same head, or after the handler has run (so an
+invalid request gets its 4xx whatever `If-None-Match` or `If-Modified-Since` says).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import sys
 from collections import OrderedDict
 from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import parse_qsl
 
+import msgspec
 from litestar.datastructures import Headers, MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.store import EventStore, parse_instant
+from service.api import choose_lang
 
 VARY = "Accept-Language"
-CACHE_BYTES = 32_000_000  # kept bodies in all, per process
+CACHE_BYTES = 32_000_000  # kept answers in all, per process: keys, headers and bodies
 CACHE_BODY = 2_000_000  # the largest body kept
+CACHE_QUERY = 2_048  # answers to longer query strings are not kept
+ISSUED = 20_000  # ETags of 200s remembered for 304s before the handler (under 4 MB)
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -57,15 +70,23 @@ def not_modified_since(if_modified_since: str | None, instant: str | None) -> bo
     return parse_instant(instant).replace(microsecond=0) <= since
 
 
-def _request_digest(scope: Scope, headers: Headers) -> str:
-    key = b"\0".join(
-        [
-            scope["path"].encode(),
-            scope.get("query_string", b""),
-            headers.get("accept-language", "").encode(),
-        ]
-    )
-    return hashlib.sha256(key).hexdigest()[:16]
+RequestIdentity = tuple[str, tuple[tuple[str, str], ...], str]  # path, parsed query, language
+
+
+def request_identity(scope: Scope, headers: Headers) -> RequestIdentity:
+    """What a conditional route's answer depends on. The query is parsed (so `%4B` and `K`
+    are one value) but not reordered: a route may read its values in order."""
+    raw = scope.get("query_string", b"").decode("latin-1")
+    query = tuple(parse_qsl(raw, keep_blank_values=True))
+    if any(name == "lang" for name, _ in query):
+        language = ""  # the query chooses it
+    else:
+        language = choose_lang(None, headers.get("accept-language"))
+    return scope["path"], query, language
+
+
+def _request_digest(request: RequestIdentity) -> str:
+    return hashlib.sha256(msgspec.json.encode(request)).hexdigest()[:16]
 
 
 async def _send_not_modified(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
@@ -73,37 +94,88 @@ async def _send_not_modified(send: Send, headers: list[tuple[bytes, bytes]]) -> 
     await send({"type": "http.response.body", "body": b""})
 
 
-Key = tuple[int, str | None, str, bytes, str]  # head position and instant, the request
+Key = tuple[int, str | None, RequestIdentity]  # head position and instant, the request
 Kept = tuple[list[tuple[bytes, bytes]], bytes]  # the response's headers and body
+_ENTRY = 100  # an OrderedDict entry beyond its key and value (a hash slot and a link)
+
+
+def _footprint(value: object) -> int:
+    """Bytes of memory `value` takes, with the tuples, lists, strings and bytes in it."""
+    size = sys.getsizeof(value)
+    if isinstance(value, tuple | list):
+        size += sum(_footprint(item) for item in value)
+    return size
 
 
 class ResponseCache:
-    """Whole 200 responses by key, least recently used out first, bounded in bytes."""
+    """Whole 200 responses by key, least recently used out first, bounded in bytes: every
+    byte an entry holds counts (its key, its header list and its body), so that a million
+    tiny answers cannot hide behind a bound on bodies alone."""
 
     def __init__(self, max_bytes: int = CACHE_BYTES, max_body: int = CACHE_BODY) -> None:
         self.max_bytes, self.max_body = max_bytes, max_body
         self.size = 0
-        self._entries: OrderedDict[Key, Kept] = OrderedDict()
+        self._entries: OrderedDict[Key, tuple[Kept, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get(self, key: Key) -> Kept | None:
         found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[0]
 
     def put(self, key: Key, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         if len(body) > self.max_body or key in self._entries:
             return
-        self._entries[key] = (headers, body)
-        self.size += len(body)
+        kept = (headers, body)
+        cost = _ENTRY + _footprint(key) + _footprint(kept)
+        if cost > self.max_bytes:
+            return
+        self._entries[key] = (kept, cost)
+        self.size += cost
         while self.size > self.max_bytes:
             _, (_, dropped) = self._entries.popitem(last=False)
-            self.size -= len(dropped)
+            self.size -= dropped
+
+
+class IssuedTags:
+    """The ETags of the last 200s this process sent on "log" routes: a request carrying
+    one of them was valid when answered, and still is while the head has not moved."""
+
+    def __init__(self, limit: int = ISSUED) -> None:
+        self.limit = limit
+        self._tags: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, etag: str) -> None:
+        self._tags[etag] = None
+        self._tags.move_to_end(etag)
+        if len(self._tags) > self.limit:
+            self._tags.popitem(last=False)
+
+    def __contains__(self, etag: str) -> bool:
+        return etag in self._tags
+
+
+@dataclasses.dataclass
+class Conditional:
+    """The middleware's per-application memory, kept in the app's state."""
+
+    cache: ResponseCache = dataclasses.field(default_factory=ResponseCache)
+    issued: IssuedTags = dataclasses.field(default_factory=IssuedTags)
+
+
+def memory(scope: Scope) -> Conditional:
+    state = scope["app"].state
+    found = state.get("conditional")
+    if found is None:
+        found = state["conditional"] = Conditional()
+    return found
 
 
 def conditional_middleware(app: ASGIApp) -> ASGIApp:
-    cache = ResponseCache()
-
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
         mode = handler.opt.get("conditional") if handler is not None else None
@@ -111,6 +183,8 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         request_headers = Headers.from_scope(scope)
+        remembered = memory(scope)
+        cache = remembered.cache
         if_none_match = request_headers.get("if-none-match")
         cache_control = handler.opt.get("cache_control", "public, max-age=0, must-revalidate")
         extra: list[tuple[bytes, bytes]] = [
@@ -118,10 +192,13 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
             (b"vary", VARY.encode()),
         ]
         key: Key | None = None
+        fresh = False  # for "log" routes: whether the client's copy is current
+        etag = ""
         if mode == "log":
             store: EventStore = scope["app"].state.store
             position, instant = await store.last_recorded()
-            etag = f'"{position}-{_request_digest(scope, request_headers)}"'
+            request = request_identity(scope, request_headers)
+            etag = f'"{position}-{_request_digest(request)}"'
             extra.append((b"etag", etag.encode()))
             if instant:
                 extra.append((b"last-modified", http_date(instant).encode()))
@@ -129,17 +206,20 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                 if_none_match is None
                 and not_modified_since(request_headers.get("if-modified-since"), instant)
             )
-            if fresh:
+            if fresh and etag in remembered.issued:
                 await _send_not_modified(send, extra)
                 return
-            if scope["method"] == "GET" and handler.opt.get("keep"):
+            keep = handler.opt.get("keep") and len(scope.get("query_string", b"")) <= CACHE_QUERY
+            if scope["method"] == "GET" and keep:
                 # The request itself, not its digest, so no two requests can share an
                 # answer; and the instant too: a log restored from a backup and appended to
                 # again can reach the same position with other events.
-                language = request_headers.get("accept-language", "")
-                key = (position, instant, scope["path"], scope.get("query_string", b""), language)
+                key = (position, instant, request)
                 kept = cache.get(key)
                 if kept is not None:
+                    if fresh:
+                        await _send_not_modified(send, extra)
+                        return
                     start: Message = {"type": "http.response.start", "status": 200}
                     await send({**start, "headers": list(kept[0])})
                     await send({"type": "http.response.body", "body": kept[1]})
@@ -156,7 +236,11 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                 for name, value in extra:
                     if name.decode() not in headers:
                         headers.add(name.decode(), value.decode())
-                if mode != "log" and etag_matches(if_none_match, headers.get("etag") or ""):
+                if mode == "log":
+                    remembered.issued.add(etag)
+                own_etag = headers.get("etag") or ""
+                current = fresh if mode == "log" else etag_matches(if_none_match, own_etag)
+                if current:
                     swallowed = True
                     kept = [(k, v) for k, v in message["headers"] if k.lower() != b"content-length"]
                     await _send_not_modified(send, kept)

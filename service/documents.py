@@ -25,6 +25,7 @@ from events.documents import (
     Proposal,
     ProposedFact,
     document_id,
+    normalized,
     paragraphs,
     validate_document,
 )
@@ -37,7 +38,15 @@ from projections import documents as queue
 from projections import timeline
 from projections.items import DateView
 from seeds.reading import read_document
-from service.api import READ, WRITE, base_url, choose_lang, parse_if_match
+from service.api import (
+    GUARDS,
+    READ,
+    WRITE,
+    base_url,
+    choose_lang,
+    fact_etag,
+    parse_if_match,
+)
 from service.problems import Problem
 
 # How far from a proposal's date a stored fact may be and still be found the same event
@@ -189,6 +198,7 @@ def _matched(conn: sa.Connection, proposals: list[Proposal]) -> list[Proposal]:
 
 async def receive(state: State, document: Document, actor: str) -> str:
     """Read a document for its facts and record it with its proposals; its id."""
+    document = normalized(document)
     validate_document(document)
     doc_id = document_id(document)
     store: EventStore = state.store
@@ -263,7 +273,12 @@ async def reject(store: EventStore, doc_id: str, proposal_id: str, reason: str, 
 # --- routes -----------------------------------------------------------------------------
 
 
-@post("/api/v1/documents", dependencies=WRITE, summary="Bring in a document; read its facts")
+@post(
+    "/api/v1/documents",
+    dependencies=WRITE,
+    guards=GUARDS,
+    summary="Bring in a document; read its facts",
+)
 async def receive_document(
     request: Request, state: State, data: Document, actor: str, lang: str | None = None
 ) -> Response[DocumentView]:
@@ -348,6 +363,7 @@ async def _document(store: EventStore, doc_id: str) -> tuple[review.DocumentStat
 @post(
     "/api/v1/documents/{doc_id:str}/proposals/{proposal_id:str}/accept",
     dependencies=WRITE,
+    guards=GUARDS,
     summary="Accept a proposal: record the fact, or change the stored one",
     status_code=200,
 )
@@ -365,13 +381,14 @@ async def accept_proposal(
     expected = parse_if_match(request) if request.headers.get("if-match") else None
     fact_id, version = await accept(state.store, doc_id, proposal_id, body, expected, actor)
     fact_url = f"{base_url(state)}/api/v1/facts/{fact_id}"
-    headers = {"Location": fact_url, "ETag": f'"{version}"'}
+    headers = {"Location": fact_url, "ETag": fact_etag(version, language)}
     return Response(await _proposal(state, doc_id, proposal_id, language), headers=headers)
 
 
 @post(
     "/api/v1/documents/{doc_id:str}/proposals/{proposal_id:str}/reject",
     dependencies=WRITE,
+    guards=GUARDS,
     summary="Reject a proposal, saying why",
     status_code=200,
 )

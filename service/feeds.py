@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from events.dates import parse_edtf
 from events.facts import COUNTRIES, FACT_ID, KINDS, MAX_ID, ORGANISATIONS, STATUSES
 from projections import calendar, timeline
-from service.api import MAX_REPEAT, _checked, base_url, choose_lang
+from service.api import MAX_REPEAT, _checked, base_url, check_tags, choose_lang
 from service.problems import Problem
 
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
@@ -35,10 +35,7 @@ def _fact_ids(values: list[str] | None) -> list[str]:
 
 
 def _tags(values: list[str] | None) -> list[str]:
-    values = values or []
-    if len(values) > MAX_REPEAT:
-        raise Problem(400, f"at most {MAX_REPEAT} values of tag")
-    return values
+    return check_tags(values)  # slugs, as on the timeline (a NUL byte is PostgreSQL's error)
 
 
 @get(

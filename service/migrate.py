@@ -77,6 +77,13 @@ def head_revision() -> str:
     return head
 
 
+def previous_revision(revision: str) -> str | None:
+    """The revision `revision` upgrades from (None for the first)."""
+    down = _scripts().get_revision(revision).down_revision
+    assert down is None or isinstance(down, str)  # the history has no branches
+    return down
+
+
 def describe(url: str) -> str:
     """The URL as messages show it: never its password."""
     try:

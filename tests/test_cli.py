@@ -185,7 +185,8 @@ def log_of(url: str) -> list[str]:
 def test_downgrade_takes_relative_revisions(database_url: str):
     result = invoke(["db", "downgrade", "-1"], database_url)
     assert result.exit_code == 0, result.output
-    assert_refused(invoke(["verify"], database_url), "at revision 0005")
+    previous = migrate.previous_revision(migrate.head_revision())
+    assert_refused(invoke(["verify"], database_url), f"at revision {previous}")
     assert invoke(["db", "upgrade", "+1"], database_url).exit_code == 0
     assert invoke(["verify"], database_url).exit_code == 0
 

@@ -309,14 +309,15 @@ def test_planned_and_elapsed_facts_are_tentative_with_the_status_in_the_title(ap
 
 # --- hostile text ----------------------------------------------------------------------
 
-HOSTILE = "Summit; with, commas \\ and\nBEGIN:VEVENT\nUID:evil@x\nEND:VEVENT 🇺🇿 Саммит"
+# A title is one line (a line break in one is refused); the summary carries the line breaks.
+HOSTILE = "Summit; with, commas \\ and BEGIN:VEVENT UID:evil@x END:VEVENT 🇺🇿 Саммит"
 
 
 def test_hostile_text_stays_inside_its_property(api: Api):
     data = fact_data(
         "hostile-summit",
         title={"en": HOSTILE, "ru": HOSTILE},
-        summary={"en": "a\\nb;c,d\nEND:VCALENDAR", "ru": "x"},
+        summary={"en": "a\\nb;c,d\nEND:VCALENDAR\nBEGIN:VEVENT\nUID:evil@x", "ru": "x"},
         place={"name": {"en": "Rome; Italy, \\ END:VEVENT", "ru": "Рим"}, "country": "IT"},
     )
     assert api.client.post("/api/v1/facts", json=data, headers=api.auth()).status_code == 201
