@@ -15,7 +15,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from events.store import Clock, EventStore, utc_now
-from service import api, documents, embed, feeds, jobs_api, pages
+from service import api, documents, embed, feeds, jobs_api, pages, workspace
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
 from service.head import HeadAsGet
@@ -72,6 +72,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             *jobs_api.ROUTES,
             *embed.ROUTES,
             *pages.ROUTES,
+            workspace.ROUTER,
         ],
         template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
         lifespan=[lifespan],
