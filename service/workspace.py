@@ -616,25 +616,30 @@ async def receive_document(request: Request, state: State, session: Session) -> 
     return _go(f"/edit/documents/{doc_id}", "received")
 
 
-def _marked(texts: list[str], proposals: list[Proposal]) -> list[list[dict[str, str | None]]]:
-    """Each paragraph as runs of text, the runs that are a proposal's evidence marked."""
+def _marked(texts: list[str], proposals: list[Proposal]) -> list[list[dict[str, Any]]]:
+    """Each paragraph as runs of text, the runs that are a proposal's evidence marked.
+
+    Evidence overlapping an earlier mark (two proposals read from one sentence) is that
+    mark's: the later proposals get an anchor there, `also`, so every one can be found."""
     spans: dict[int, list[tuple[int, int, str]]] = {}
     for p in proposals:
         index = p.evidence.paragraph - 1
-        if 0 <= index < len(texts):
+        if 0 <= index < len(texts) and p.evidence.quote:
             start = texts[index].find(p.evidence.quote)
-            if start >= 0 and p.evidence.quote:
+            if start >= 0:
                 spans.setdefault(index, []).append((start, start + len(p.evidence.quote), p.id))
+    number = {p.id: i for i, p in enumerate(proposals)}
     out = []
     for index, text in enumerate(texts):
-        runs: list[dict[str, str | None]] = []
+        runs: list[dict[str, Any]] = []
         at = 0
-        for start, end, pid in sorted(spans.get(index, [])):
-            if start < at:  # overlapping evidence: the first mark holds it
+        for start, end, pid in sorted(spans.get(index, []), key=lambda s: (s[0], number[s[2]])):
+            if start < at:
+                runs[-1]["also"].append(pid)
                 continue
             if start > at:
                 runs.append({"text": text[at:start], "proposal": None})
-            runs.append({"text": text[start:end], "proposal": pid})
+            runs.append({"text": text[start:end], "proposal": pid, "also": []})
             at = end
         if at < len(text):
             runs.append({"text": text[at:], "proposal": None})
@@ -642,7 +647,9 @@ def _marked(texts: list[str], proposals: list[Proposal]) -> list[list[dict[str, 
     return out
 
 
-COMPARED = [name for name, _ in DIFF_FIELDS if name != "sources"]
+# The date first: what a refinement or a conflict is about.
+COMPARED = ["date", *(name for name, _ in DIFF_FIELDS if name not in ("date", "sources"))]
+FIELD_LABELS = dict(DIFF_FIELDS)
 
 
 def _proposal_as_fact(fact: ProposedFact) -> Fact:
@@ -690,13 +697,12 @@ async def _document_page(
                     "version": stored_row.version,
                     "rows": [
                         {
-                            "field": label,
+                            "field": FIELD_LABELS[name],
                             "proposal": _describe(name, mine),
                             "stored": _describe(name, stored_fact),
                             "differs": _describe(name, mine) != _describe(name, stored_fact),
                         }
-                        for name, label in DIFF_FIELDS
-                        if name in COMPARED
+                        for name in COMPARED
                     ],
                 }
         cards.append(

@@ -137,9 +137,14 @@ def test_review_a_document_edit_a_fact_with_a_stale_version_and_sign_out(
 
     # every proposal's evidence is marked in its paragraph
     for p in document["proposals"]:
-        mark = page.locator(f"mark#evidence-{p['id']}")
-        if mark.count():  # two proposals may share one quote: the first mark holds it
-            assert mark.inner_text() in document["paragraphs"][p["evidence"]["paragraph"] - 1]
+        paragraph = page.locator(f"#paragraph-{p['evidence']['paragraph']}")
+        anchor = paragraph.locator(f"#evidence-{p['id']}")
+        assert anchor.count() == 1, p["id"]  # two proposals of one quote share its mark
+        shared = anchor.get_attribute("data-mark")
+        if shared is None:
+            assert anchor.text_content() == p["evidence"]["quote"]
+        else:
+            assert paragraph.locator(f"mark#{shared}").count() == 1
     assert page.locator(f"#paragraph-2 mark#evidence-{italy['id']}").count() == 1
 
     # correct the Italy summit: the date's label follows what is typed

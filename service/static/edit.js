@@ -30,8 +30,16 @@
 
   const current = (id) => {
     for (const mark of document.querySelectorAll('mark.current')) mark.classList.remove('current');
-    const mark = id && document.getElementById(`evidence-${id}`);
-    if (mark) mark.classList.add('current');
+    let mark = id && document.getElementById(`evidence-${id}`);
+    if (mark && mark.dataset.mark) mark = document.getElementById(mark.dataset.mark); // shared
+    if (!mark) return;
+    mark.classList.add('current');
+    // Bring the evidence into view in the text's own scrolling column, not the page.
+    const column = mark.closest('section.text');
+    if (column && column.scrollHeight > column.clientHeight) {
+      const top = mark.getBoundingClientRect().top - column.getBoundingClientRect().top;
+      column.scrollTop += top - column.clientHeight / 3;
+    }
   };
   for (const card of document.querySelectorAll('article.proposal')) {
     card.addEventListener('focusin', () => current(card.dataset.proposal));
