@@ -462,3 +462,34 @@ def test_the_live_date_label(desk: Desk) -> None:
         "precision": "month",
     }
     assert "error" in desk.client.get("/edit/date-label", params={"edtf": "June"}).json()
+
+
+def test_a_document_uploaded_as_a_text_file_and_then_again(desk: Desk) -> None:
+    desk.sign_in()
+    form = {"csrf": desk.csrf("/edit/documents/new"), "date": "2025-11-20", "lang": "ru"}
+    upload = {"file": ("press-release.txt", DOCUMENT["text"].encode(), "text/plain")}
+    before = desk.events()
+    refused = desk.client.post("/edit/documents", data=form, files=upload)
+    assert refused.status_code == 422
+    assert error_of(refused.text, "title") == "must not be empty" and desk.events() == before
+    not_text = {"file": ("press-release.pdf", b"%PDF-1.4", "application/pdf")}
+    refused = desk.client.post(
+        "/edit/documents", data={**form, "title": "Press release"}, files=not_text
+    )
+    assert refused.status_code == 422 and ".txt" in error_of(refused.text, "file")
+    response = desk.client.post(
+        "/edit/documents",
+        data={**form, "title": "Press release"},
+        files=upload,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    doc_id = response.headers["location"].split("/")[-1].split("?")[0]
+    document = desk.client.get(f"/api/v1/documents/{doc_id}").json()
+    assert document["title"] == "Press release" and len(document["proposals"]) == 2
+    assert document["received_by"] == "editor"
+    again = desk.client.post(
+        "/edit/documents", data={**form, "title": "Press release"}, files=upload
+    )
+    assert again.status_code == 409
+    assert "received already" in again.text and f'href="/edit/documents/{doc_id}"' in again.text
