@@ -228,6 +228,7 @@ def _page(
             "statuses": sorted(STATUSES),
             "status_words": STATUS_WORDS,
             "languages": LANGUAGES,
+            "labels": LABELS,
             **context,
         },
         status_code=status,
@@ -237,8 +238,10 @@ def _page(
     )
 
 
-def _go(path: str, notice: str | None = None) -> Redirect:
-    return Redirect(path, status_code=303, query_params={"notice": notice} if notice else None)
+def _go(path: str, notice: str | None = None, *, at: str | None = None) -> Redirect:
+    """303 to a workspace page, with a notice of what was done, at an element (#at)."""
+    query = f"{'&' if '?' in path else '?'}{urlencode({'notice': notice})}" if notice else ""
+    return Redirect(f"{path}{query}{f'#{at}' if at else ''}", status_code=303)
 
 
 def _label(edtf: str) -> str:
@@ -413,11 +416,33 @@ def _describe(name: str, fact: Fact | None) -> str:
     return str(getattr(fact, name))
 
 
+# The fields' names as the forms, the error summaries and the differences show them.
+LABELS = {
+    "id": "Fact id (a slug)",
+    "title.en": "Title (English)",
+    "title.ru": "Title (Russian)",
+    "summary.en": "Summary (English)",
+    "summary.ru": "Summary (Russian)",
+    "kind": "Kind",
+    "status": "Status",
+    "date.edtf": "Date (EDTF)",
+    "place.name.en": "Place (English)",
+    "place.name.ru": "Place (Russian)",
+    "place.country": "Place's country (ISO code)",
+    "participants": "Participants",
+    "tags": "Tags",
+    "reason": "Reason",
+    "retract-reason": "Why retract it",
+    "token": "Write token",
+    "title": "Title",
+    "date": "Date of the document",
+    "lang": "Language",
+    "url": "Address (URL), if it has one",
+    "text": "Text",
+    "file": "…or upload a .txt file",
+}
 DIFF_FIELDS = [
-    ("title.en", "Title (English)"),
-    ("title.ru", "Title (Russian)"),
-    ("summary.en", "Summary (English)"),
-    ("summary.ru", "Summary (Russian)"),
+    *((name, LABELS[name]) for name in ("title.en", "title.ru", "summary.en", "summary.ru")),
     ("kind", "Kind"),
     ("status", "Status"),
     ("date", "Date"),
@@ -801,7 +826,7 @@ async def accept_proposal(
             if isinstance(exc, ConcurrencyError | DomainError) and not isinstance(exc, FactError)
             else 422,
         )
-    return _go(f"/edit/documents/{doc_id}#proposal-{proposal_id}", "accepted")
+    return _go(f"/edit/documents/{doc_id}", "accepted", at=f"proposal-{proposal_id}")
 
 
 @post(
@@ -827,7 +852,7 @@ async def reject_proposal(
         return await _document_page(
             request, state, session, doc_id, errors={proposal_id: found}, status=422
         )
-    return _go(f"/edit/documents/{doc_id}#proposal-{proposal_id}", "rejected")
+    return _go(f"/edit/documents/{doc_id}", "rejected", at=f"proposal-{proposal_id}")
 
 
 # --- facts ------------------------------------------------------------------------------

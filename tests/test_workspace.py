@@ -258,6 +258,8 @@ def test_a_document_is_read_its_evidence_marked_and_proposals_accepted_and_rejec
         },
     )
     assert accepted.status_code == 303, accepted.text
+    assert accepted.headers["location"] == f"{form}?notice=accepted#proposal-{summit['id']}"
+    assert "The proposal was accepted." in desk.client.get(accepted.headers["location"]).text
     fact = desk.client.get("/api/v1/facts/fifth-central-asia-china-summit").json()
     assert fact["title"] == "Fifth C5+China" and fact["date"]["edtf"] == "2026-06-03"
     history = desk.client.get("/api/v1/facts/fifth-central-asia-china-summit/history").json()

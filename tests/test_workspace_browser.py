@@ -113,6 +113,10 @@ def test_review_a_document_edit_a_fact_with_a_stale_version_and_sign_out(
     page.get_by_label("Status").select_option("held")
     page.get_by_role("button", name="Record the fact").click()
     assert page.locator("#date-edtf-error").inner_text() != ""
+    summary = page.get_by_role("alert")
+    assert "Nothing was stored" in summary.inner_text()
+    summary.get_by_role("link", name="Date (EDTF)").click()  # the summary leads to the field
+    assert page.evaluate("document.activeElement.id") == "date-edtf"
     assert page.get_by_label("Date (EDTF)").get_attribute("aria-invalid") == "true"
     assert httpx.get(f"{service.url}/api/v1/facts/{EU_SUMMIT}", timeout=30).status_code == 404
     page.get_by_label("Date (EDTF)").fill("2025-04-03/2025-04-04")
@@ -173,6 +177,8 @@ def test_review_a_document_edit_a_fact_with_a_stale_version_and_sign_out(
         raise AssertionError("Tab never reached the Accept button")
     page.keyboard.press("Enter")
     page.wait_for_url("**notice=accepted**")
+    assert page.url.endswith(f"?notice=accepted#proposal-{pid}")
+    assert page.locator("p.notice").inner_text() == "The proposal was accepted."
     assert "Accepted" in page.locator(f"#proposal-{pid}").inner_text()
 
     # accept the EU summit as it is (the same stored fact: it cites the document)
