@@ -1061,6 +1061,8 @@ async def retract_fact(
     form = await _form(request, session)
     _checked_fact_id(fact_id)
     read_version = _version(form)
+    if read_version is None:
+        raise Problem(400, "the form lost the version it was read at: reload the fact")
     try:
         reason = _reason(form, "retract-reason")
         await handle(

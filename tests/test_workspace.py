@@ -424,6 +424,7 @@ def test_a_refused_fact_form_shows_the_error_by_its_field_and_stores_nothing(des
     # retracting needs a reason too
     retract = f"{path}/retract"
     assert desk.post(retract, path, version="1").status_code == 422
+    assert desk.post(retract, path, **{"retract-reason": "no version"}).status_code == 400
     assert (
         desk.post(retract, path, version="1", **{"retract-reason": "a duplicate"}).status_code
         == 303
@@ -495,3 +496,48 @@ def test_a_document_uploaded_as_a_text_file_and_then_again(desk: Desk) -> None:
     )
     assert again.status_code == 409
     assert "received already" in again.text and f'href="/edit/documents/{doc_id}"' in again.text
+
+
+ODD_VALUES = [
+    "",
+    " ",
+    "x" * 5000,
+    "\x00\x07",
+    "<script>alert(1)</script>",
+    "-1",
+    "99999999999",
+    "２０２５",
+    "2025-02-30",
+    "../..",
+    "null",
+]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_odd_input_to_every_form_is_a_page_never_a_500(desk: Desk) -> None:
+    desk.sign_in()
+    doc_id = _receive(desk)
+    csrf = desk.csrf("/edit")
+    names = [*workspace.LABELS, "version", "new", "next"]
+    paths = [
+        "/edit/documents",
+        f"/edit/documents/{doc_id}/proposals/p1/accept",
+        f"/edit/documents/{doc_id}/proposals/p2/reject",
+        f"/edit/documents/{doc_id}/proposals/p99/accept",
+        "/edit/documents/nope/proposals/p1/accept",
+        "/edit/facts",
+        f"/edit/facts/{FACT}",
+        "/edit/facts/NOT-A-SLUG",
+        f"/edit/facts/{FACT}/retract",
+    ]
+    for i, value in enumerate(ODD_VALUES):
+        for path in paths:
+            data = {name: value for name in names}
+            data["csrf"] = csrf
+            if i % 2:  # half the time with the fact fields sensible but one odd
+                data = {**workspace.form_values(desk_fact(desk)), "date.edtf": value, "csrf": csrf}
+            response = desk.client.post(path, data=data, follow_redirects=False)
+            assert response.status_code < 500, (path, value, response.text[-500:])
+            assert "<script>alert" not in response.text
+    for path in ("/edit/facts?from=2025-13-01", "/edit/facts?cursor=zz", "/edit/documents/%00"):
+        assert desk.client.get(path).status_code < 500, path
