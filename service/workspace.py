@@ -1014,6 +1014,10 @@ async def change_fact(
         if current is None:
             raise Problem(410, f"fact {fact_id!r} was retracted since you read it")
         values = {**form_values(laid_over(current, mine)), "reason": reason_text}
+        try:
+            mine_fact = msgspec.convert(laid_over(read, mine), Fact)
+        except msgspec.ValidationError:
+            mine_fact = read  # what was typed is refused anyway when sent again; name nothing
         return await _fact_page(
             request,
             state,
@@ -1021,7 +1025,15 @@ async def change_fact(
             fact_id,
             values=values,
             errors={},
-            conflict={"read": read_version, "theirs": history[read_version:], "mine": sorted(mine)},
+            conflict={
+                "read": read_version,
+                "theirs": history[read_version:],
+                "mine": [c["field"] for c in differences(read, mine_fact)],
+                "both": sorted(
+                    {c["field"] for c in differences(read, mine_fact)}
+                    & {c["field"] for c in differences(read, current)}
+                ),
+            },
             status=409,
         )
     try:

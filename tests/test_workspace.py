@@ -541,3 +541,27 @@ def test_odd_input_to_every_form_is_a_page_never_a_500(desk: Desk) -> None:
             assert "<script>alert" not in response.text
     for path in ("/edit/facts?from=2025-13-01", "/edit/facts?cursor=zz", "/edit/documents/%00"):
         assert desk.client.get(path).status_code < 500, path
+
+
+def test_a_stale_edit_of_the_same_field_says_both_changed_it(desk: Desk) -> None:
+    desk.sign_in()
+    path = f"/edit/facts/{FACT}"
+    page = desk.client.get(path).text
+    csrf, version = csrf_of(page), re.search(r'name="version" value="(\d+)"', page).group(1)
+    read = workspace.form_values(desk_fact(desk))
+    other = desk.client.patch(
+        f"/api/v1/facts/{FACT}",
+        json={"title": {"en": "Their title"}, "reason": "theirs"},
+        headers={"Authorization": f"Bearer {desk.token}", "If-Match": f'"{version}"'},
+    )
+    assert other.status_code == 200
+    response = desk.client.post(
+        path,
+        data={"csrf": csrf, "version": version, **read, "title.en": "My title", "reason": "mine"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 409
+    assert "You both changed: Title (English)." in response.text
+    assert "<ins><bdi>Their title</bdi></ins>" in response.text  # theirs, shown above
+    assert 'id="title-en" name="title.en" type="text" value="My title"' in response.text
+    assert desk.client.get(f"/api/v1/facts/{FACT}").json()["title"] == "Their title"
