@@ -48,7 +48,16 @@ from events.decider import (
     stream_id,
 )
 from events.documents import Document, Proposal, ProposedFact, paragraphs
-from events.facts import FACT_ID, KINDS, LANGUAGES, MAX_ID, STATUSES, Fact, FactError
+from events.facts import (
+    FACT_ID,
+    KINDS,
+    LANGUAGES,
+    MAX_ID,
+    STATUSES,
+    Fact,
+    FactError,
+    validate_id,
+)
 from events.handler import handle
 from events.store import ConcurrencyError, RecordedEvent, parse_instant, utc_now
 from projections import documents as queue
@@ -509,7 +518,7 @@ async def sign_in_form(request: Request, next: str | None = None) -> Template:
         request,
         "sign_in.html.jinja2",
         session,
-        {"next": _safe_next(next), "errors": {}, "signed_in_as": session.actor},
+        {"next": _safe_next(next), "errors": {}},
         cookies=cookies,
     )
 
@@ -525,7 +534,7 @@ async def sign_in(request: Request) -> Response[Any]:
     wait = limiter.retry_after(client)
     if wait is not None:
         message = f"Too many failed sign-ins: wait {wait} seconds before trying again."
-        context = {"next": next_path, "errors": {"token": message}, "signed_in_as": None}
+        context = {"next": next_path, "errors": {"token": message}}
         page = _page(request, "sign_in.html.jinja2", session, context, status=429)
         page.headers["Retry-After"] = str(wait)
         return page
@@ -534,7 +543,7 @@ async def sign_in(request: Request) -> Response[Any]:
     if actor is None:
         limiter.fail(client)
         message = "This is not a valid token. Ask for one: timeline token create NAME."
-        context = {"next": next_path, "errors": {"token": message}, "signed_in_as": None}
+        context = {"next": next_path, "errors": {"token": message}}
         return _page(request, "sign_in.html.jinja2", session, context, status=401)
     fingerprint = await _token_fingerprint(request, actor)
     # A new nonce: the session (and its form token) before signing in is not the one after.
@@ -738,12 +747,6 @@ async def _document_page(
                 "typed": (typed or {}).get(proposal.id) or form_values(proposal.fact),
                 "errors": (errors or {}).get(proposal.id, {}),
                 "stored": stored,
-                "quote_found": proposal.evidence.quote
-                in (
-                    texts[proposal.evidence.paragraph - 1]
-                    if proposal.evidence.paragraph <= len(texts)
-                    else ""
-                ),
             }
         )
     context = {
@@ -907,20 +910,19 @@ async def create_fact(request: Request, state: State, session: Session) -> Respo
     values = form_values({**fields, "id": fact_id})
     reason = _text(form, "reason")[:1000] or None
     try:
-        if len(fact_id) > MAX_ID or not FACT_ID.fullmatch(fact_id):
-            raise FactError("id", "must be lowercase letters, digits and single hyphens (a slug)")
+        validate_id(fact_id)  # before the store is asked for a stream of that name
         data = {k: v for k, v in fields.items() if v is not None}
         fact = msgspec.convert({"id": fact_id, **data}, Fact)
         await handle(
             state.store, fact_id, RecordFact(fact), actor=session.actor or "", reason=reason
         )
     except (FactError, msgspec.ValidationError, DomainError, ConcurrencyError) as exc:
-        if isinstance(exc, FactError | msgspec.ValidationError):
-            found = _errors(exc)
-        else:
-            found = {"id": f"a fact with id {fact_id!r} already exists"}
+        refused = isinstance(exc, FactError | msgspec.ValidationError)
+        found = _errors(exc) if refused else {"id": f"a fact with id {fact_id!r} already exists"}
         context = {"values": {**values, "reason": reason or ""}, "errors": found}
-        return _page(request, "new_fact.html.jinja2", session, context, status=422)
+        return _page(
+            request, "new_fact.html.jinja2", session, context, status=422 if refused else 409
+        )
     return _go(f"/edit/facts/{fact_id}", "created")
 
 

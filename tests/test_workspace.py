@@ -565,3 +565,12 @@ def test_a_stale_edit_of_the_same_field_says_both_changed_it(desk: Desk) -> None
     assert "<ins><bdi>Their title</bdi></ins>" in response.text  # theirs, shown above
     assert 'id="title-en" name="title.en" type="text" value="My title"' in response.text
     assert desk.client.get(f"/api/v1/facts/{FACT}").json()["title"] == "Their title"
+
+
+def test_a_new_fact_with_a_taken_id_is_refused_by_its_id(desk: Desk) -> None:
+    desk.sign_in()
+    before = desk.events()
+    fields = {**workspace.form_values(desk_fact(desk)), "id": FACT}
+    response = desk.post("/edit/facts", "/edit/facts/new", **fields)
+    assert response.status_code == 409 and "already exists" in error_of(response.text, "id")
+    assert desk.events() == before
