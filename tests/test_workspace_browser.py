@@ -139,6 +139,13 @@ def test_review_a_document_edit_a_fact_with_a_stale_version_and_sign_out(
     assert italy["match"] is None
     assert eu["match"] == {"fact_id": EU_SUMMIT, "relation": "same"}
 
+    # the queue: open proposals oldest first, with how long each has waited
+    page.get_by_role("link", name="Review queue").click()
+    rows = page.locator("table.queue tbody tr")
+    assert rows.count() == len(document["proposals"])
+    assert re.fullmatch(r"less than a minute|1 minute", rows.first.locator("td").last.inner_text())
+    page.go_back()
+
     # every proposal's evidence is marked in its paragraph
     for p in document["proposals"]:
         paragraph = page.locator(f"#paragraph-{p['evidence']['paragraph']}")
