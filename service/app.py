@@ -17,7 +17,7 @@ from litestar.template.config import TemplateConfig
 
 from events.db import refuses_writes
 from events.store import Clock, EventStore, utc_now
-from service import access_log, api, documents, embed, feeds, jobs_api, pages
+from service import access_log, api, documents, embed, feeds, jobs_api, pages, workspace
 from service.apidocs import SwaggerUIPlugin
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
@@ -85,6 +85,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             *jobs_api.ROUTES,
             *embed.ROUTES,
             *pages.ROUTES,
+            workspace.ROUTER,
         ],
         template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
         lifespan=[lifespan],
