@@ -24,7 +24,7 @@ from events.decider import stream_id
 from events.facts import FACT_ID, MAX_ID
 from projections import timeline
 from projections.calendar import TEXT as CALENDAR_TEXT
-from projections.items import Item, feed_url, item, webcal
+from projections.items import Item, feed_url, item, page_url, webcal
 from projections.names import participant_name
 from service.api import READ, base_url, choose_lang
 
@@ -129,11 +129,6 @@ _EVENT_STATUS = {
     "postponed": "EventPostponed",
     "cancelled": "EventCancelled",
 }
-
-
-def page_url(base: str, fact_id: str, lang: str) -> str:
-    """The public page of a fact, in a language."""
-    return f"{base}/facts/{fact_id}?lang={lang}"
 
 
 def _iso(bounds: DateBounds, side: str) -> str | None:
