@@ -1,9 +1,10 @@
-"""The README's pictures of the editors' workspace, made in headless Chromium.
+"""The README's pictures of the pages, made in headless Chromium.
 
-`python -m tests.workspace_screenshots docs` saves docs/workspace-review.png (the Astana
-declaration beside its proposals, one of them being worked on) and
-docs/workspace-conflict.png (a stale edit showing the other editor's change). The service
-is the real one over the seed facts, as in tests/test_workspace_browser.py.
+`python -m tests.page_screenshots docs` saves docs/workspace-review.png (the Astana
+declaration beside its proposals, one of them being worked on),
+docs/workspace-conflict.png (a stale edit showing the other editor's change) and
+docs/fact-page.png (a fact's public page). The service is the real one over the seed
+facts, as in tests/test_workspace_browser.py.
 """
 
 from __future__ import annotations
@@ -76,10 +77,14 @@ def main(folder: Path) -> None:
                     animations="disabled",
                     full_page=False,
                 )
+                reader = browser.new_page(viewport={"width": 900, "height": 900})
+                reader.goto(f"{service.url}/facts/first-central-asia-eu-summit-2025?lang=en")
+                reader.screenshot(path=str(folder / "fact-page.png"), animations="disabled")
                 browser.close()
         finally:
             service.stop()
-    print(f"saved {folder / 'workspace-review.png'} and {folder / 'workspace-conflict.png'}")
+    names = ("workspace-review.png", "workspace-conflict.png", "fact-page.png")
+    print("saved " + ", ".join(str(folder / name) for name in names))
 
 
 if __name__ == "__main__":
