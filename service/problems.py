@@ -18,6 +18,9 @@ from events.store import ConcurrencyError
 
 log = logging.getLogger("timeline.errors")
 MEDIA_TYPE = "application/problem+json"
+# RFC 9110's names for these, which Python's `http` module only uses from 3.13 on: the
+# same answer whichever Python serves it.
+TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 
 class Problem(HTTPException):
@@ -39,7 +42,7 @@ def problem_response(
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "title": TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
     }
