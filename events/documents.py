@@ -16,9 +16,11 @@ from events.facts import (
     LANGUAGES,
     MAX_TITLE,
     DateInput,
+    Fact,
     FactError,
     LangMap,
     Place,
+    Source,
     validate_text,
 )
 
@@ -63,6 +65,22 @@ class ProposedFact(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     place: Place | None = None
     participants: list[str] = msgspec.field(default_factory=list)
     tags: list[str] = msgspec.field(default_factory=list)
+
+    def as_fact(self, sources: list[Source] | None = None) -> Fact:
+        """These fields as a Fact (what the text does not give left empty for the rules
+        to name), citing `sources`."""
+        return Fact(
+            id=self.id or "",
+            title=self.title,
+            summary=self.summary,
+            kind=self.kind or "",
+            status=self.status or "",
+            date=self.date,
+            place=self.place,
+            participants=self.participants,
+            tags=self.tags,
+            sources=sources or [],
+        )
 
 
 class Proposal(msgspec.Struct, omit_defaults=True, kw_only=True):

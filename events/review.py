@@ -22,7 +22,7 @@ from events.documents import (
     ProposedFact,
     validate_document,
 )
-from events.facts import DateInput, Fact, FactError, LangMap, Place, Source, validate_reason
+from events.facts import DateInput, FactError, LangMap, Place, Source, validate_reason
 from events.model import DocumentReceived, Event, FactProposed, ProposalAccepted, ProposalRejected
 
 ProposalState = Literal["open", "accepted", "rejected"]
@@ -199,18 +199,7 @@ def fact_commands(
         missing = [name for name in ("id", "kind", "status") if getattr(fact, name) is None]
         if missing:
             raise FactError(missing[0], "is required: the text does not give it; send it")
-        recorded = Fact(
-            id=fact.id or "",
-            title=fact.title,
-            summary=fact.summary,
-            kind=fact.kind or "",
-            status=fact.status or "",
-            date=fact.date,
-            place=fact.place,
-            participants=fact.participants,
-            tags=fact.tags,
-            sources=[source],
-        )
+        recorded = fact.as_fact(sources=[source])
         return [RecordFact(recorded)]
     changed = {
         name: getattr(fact, name)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from events.documents import DOCUMENT_PREFIX, Document, Proposal
 from events.model import DocumentReceived, FactProposed, ProposalAccepted, ProposalRejected
 from events.store import EventStore, RecordedEvent
+from projections import replay
 from projections.tables import checkpoints, document_proposals, documents
 
 NAME = "documents"
@@ -201,26 +202,9 @@ async def rebuild(store: EventStore, batch: int = 5000) -> int:
     """Throw the review tables away and replay the whole log into them."""
     async with store.write_transaction() as conn:
         await reset(conn)
-        count, after = 0, 0
-        while chunk := await store.read_all_in(conn, after, batch):
-            await conn.run_sync(project, chunk)
-            count += len(chunk)
-            after = chunk[-1].position
-        return count
+        return await replay.replay(store, conn, project, 0, batch)
 
 
 async def catch_up(store: EventStore, batch: int = 5000) -> int:
     """Project whatever the log holds beyond the checkpoint (e.g. after an upgrade)."""
-    count = 0
-    async with store.write_transaction() as conn:
-        while True:
-            after = (
-                await conn.execute(
-                    sa.select(checkpoints.c.position).where(checkpoints.c.name == NAME)
-                )
-            ).scalar_one()
-            chunk = await store.read_all_in(conn, after, batch)
-            if not chunk:
-                return count
-            await conn.run_sync(project, chunk)
-            count += len(chunk)
+    return await replay.catch_up(store, NAME, project, batch)

@@ -686,21 +686,6 @@ COMPARED = ["date", *(name for name, _ in DIFF_FIELDS if name not in ("date", "s
 FIELD_LABELS = dict(DIFF_FIELDS)
 
 
-def _proposal_as_fact(fact: ProposedFact) -> Fact:
-    """A proposal's fields as a Fact, to describe them as stored facts are described."""
-    return Fact(
-        id=fact.id or "",
-        title=fact.title,
-        summary=fact.summary,
-        kind=fact.kind or "",
-        status=fact.status or "",
-        date=fact.date,
-        place=fact.place,
-        participants=fact.participants,
-        tags=fact.tags,
-    )
-
-
 async def _document_page(
     request: Request,
     state: State,
@@ -725,7 +710,7 @@ async def _document_page(
             stored_row = await state.store.read(timeline.fact_row, proposal.match.fact_id)
             if stored_row is not None and not stored_row.retracted:
                 stored_fact = stored_row.fact()
-                mine = _proposal_as_fact(proposal.fact)
+                mine = proposal.fact.as_fact()
                 stored = {
                     "fact": stored_fact,
                     "version": stored_row.version,
