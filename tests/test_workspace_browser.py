@@ -23,7 +23,9 @@ __all__ = ["browser"]  # the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 # The joint declaration of the first Central Asia + Italy summit (Astana, 30 May 2025).
-DECLARATION = ROOT / "tests" / "data" / "documents" / "ru-declaration-astana-italy.txt"
+DECLARATION = (
+    ROOT / "tests" / "data" / "documents" / "seed-sources" / "central-asia-italy-summit-2025.txt"
+)
 NEW_ID = "first-central-asia-italy-summit-2025"
 EU_SUMMIT = "first-central-asia-eu-summit-2025"
 
