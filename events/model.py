@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from events.documents import Document, Proposal
 from events.facts import DateInput, Fact, LangMap, Place, Source
 
 
@@ -55,6 +56,26 @@ class SourceCited(Event):
     source: Source
 
 
+class DocumentReceived(Event):
+    """An editor brought in a document; the proposals read from it follow."""
+
+    document: Document
+
+
+class FactProposed(Event):
+    proposal: Proposal
+
+
+class ProposalAccepted(Event):
+    proposal_id: str
+    fact_id: str  # the fact it recorded or changed
+
+
+class ProposalRejected(Event):
+    proposal_id: str
+    reason: str
+
+
 class SeedFileLoaded(Event):
     """What a seed file said about these facts when it was loaded (seeds/loader.py).
 
@@ -72,6 +93,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "FactStatusChanged.v1": FactStatusChanged,
     "FactRetracted.v1": FactRetracted,
     "SourceCited.v1": SourceCited,
+    "DocumentReceived.v1": DocumentReceived,
+    "FactProposed.v1": FactProposed,
+    "ProposalAccepted.v1": ProposalAccepted,
+    "ProposalRejected.v1": ProposalRejected,
     "SeedFileLoaded.v1": SeedFileLoaded,
 }
 TYPE_NAMES: dict[type[Event], str] = {cls: name for name, cls in EVENT_TYPES.items()}

@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import icalendar
 import msgspec
@@ -37,6 +37,7 @@ from events.dates import DateBounds, parse_edtf
 from events.facts import Fact
 from events.store import parse_instant
 from projections import timeline
+from projections.items import page_url
 from projections.names import participant_name
 from projections.tables import calendar_events as events
 from projections.tables import facts as timeline_facts
@@ -44,7 +45,7 @@ from projections.tables import facts as timeline_facts
 log = logging.getLogger(__name__)
 
 # Bump when the rendering changes, so kept events of the old rendering are not served.
-RENDERING = 2
+RENDERING = 3
 PRODID = "-//Timeline service//Central Asia diplomacy//EN"
 REFRESH = dt.timedelta(hours=3)
 END = b"END:VCALENDAR\r\n"
@@ -187,7 +188,7 @@ def _description(fact: Fact, bounds: DateBounds, lang: str, base_url: str) -> st
             if source.note:
                 line += f" ({words['note']}: {source.note})"
             lines.append(line)
-    lines.append(f"{words['more']}: {fact_url(fact.id, base_url)}")
+    lines.append(f"{words['more']}: {page_url(base_url, fact.id, lang)}")
     return "\n".join(lines)
 
 
@@ -197,10 +198,6 @@ def _location(fact: Fact, lang: str) -> str:
     if fact.place.country:
         return f"{name}, {participant_name(fact.place.country, lang)}"
     return name
-
-
-def fact_url(fact_id: str, base_url: str) -> str:
-    return f"{base_url}/api/v1/facts/{quote(fact_id)}"
 
 
 def _imprecision(status: str, bounds: DateBounds, lang: str) -> str:
@@ -234,7 +231,7 @@ def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
         location=_location(fact, lang) if fact.place else None,
         # A tag may repeat the kind ("summit"): each category once, the kind first.
         categories=list(dict.fromkeys([fact.kind, *fact.tags])),
-        url=f"{fact_url(fact.id, base_url)}?lang={lang}",
+        url=page_url(base_url, fact.id, lang),  # the fact's public page, not its JSON
         status=ical_status(fact.status, exact),
         transparency="TRANSPARENT",
         # All-day: DTEND is the day after the last day (RFC 5545 3.6.1, exclusive end).

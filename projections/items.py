@@ -36,6 +36,7 @@ class SourceView(msgspec.Struct, omit_defaults=True):
 
 class Links(msgspec.Struct):
     self: str
+    page: str  # the fact's public page, in the item's language
     ics: str
     webcal: str
     history: str
@@ -55,6 +56,11 @@ class Item(msgspec.Struct):
     version: int
     updated_at: str
     links: Links
+
+
+def page_url(base_url: str, fact_id: str, lang: str) -> str:
+    """A fact's public page (service/pages.py), in a language: what people follow."""
+    return f"{base_url}/facts/{_quoted(fact_id)}?lang={_quoted(lang)}"
 
 
 def webcal(url: str) -> str:
@@ -111,5 +117,11 @@ def item(row: Row, lang: str, base_url: str) -> Item:
         ],
         version=row.version,
         updated_at=row.updated_at,
-        links=Links(self=fact_url, ics=ics, webcal=webcal(ics), history=f"{fact_url}/history"),
+        links=Links(
+            self=fact_url,
+            page=page_url(base_url, fact.id, lang),
+            ics=ics,
+            webcal=webcal(ics),
+            history=f"{fact_url}/history",
+        ),
     )

@@ -61,3 +61,31 @@ calendar_events = sa.Table(
     sa.Column("day_known", sa.Boolean, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
 )
+
+# The review queue (projections/documents.py, migration 0008): documents editors brought in,
+# and each proposal read from them with its decision.
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("document_id", sa.String(100), primary_key=True),
+    sa.Column("received_at", sa.String(32), nullable=False),
+    sa.Column("received_by", sa.String(100), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("document", sa.Text, nullable=False),
+)
+
+document_proposals = sa.Table(
+    "document_proposals",
+    metadata,
+    sa.Column("document_id", sa.String(100), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("proposal_id", sa.String(20), nullable=False),
+    sa.Column("proposed_at", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("decided_at", sa.String(32), nullable=True),
+    sa.Column("decided_by", sa.String(100), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("fact_id", sa.String(100), nullable=True),
+    sa.Column("proposal", sa.Text, nullable=False),
+    sa.Index("document_proposals_open", "state", "document_id", "number"),
+)

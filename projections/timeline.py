@@ -23,6 +23,7 @@ from events.decider import STREAM_PREFIX, FactState, evolve
 from events.facts import FACT_ID, MAX_ID, Fact
 from events.model import FactRescheduled, FactRevised, FactStatusChanged
 from events.store import EventStore, RecordedEvent
+from projections import replay
 from projections.tables import checkpoints, fact_countries, fact_tags, facts
 
 NAME = "timeline"
@@ -198,33 +199,16 @@ async def rebuild(store: EventStore, batch: int = 5000) -> int:
         await conn.execute(
             checkpoints.update().where(checkpoints.c.name == NAME).values(position=0)
         )
-        count = 0
-        after = 0
-        while True:
-            chunk = await store.read_all_in(conn, after, batch)
-            if not chunk:
-                break
-            await conn.run_sync(project, chunk)
-            count += len(chunk)
-            after = chunk[-1].position
-        return count
+        return await replay.replay(store, conn, project, 0, batch)
 
 
 async def catch_up(store: EventStore, batch: int = 5000) -> int:
     """Project whatever the log holds beyond the checkpoint (e.g. after an upgrade)."""
-    count = 0
-    async with store.write_transaction() as conn:
-        while True:
-            chunk = await store.read_all_in(conn, await checkpoint(conn), batch)
-            if not chunk:
-                return count
-            await conn.run_sync(project, chunk)
-            count += len(chunk)
+    return await replay.catch_up(store, NAME, project, batch)
 
 
 async def checkpoint(conn: AsyncConnection) -> int:
-    result = await conn.execute(sa.select(checkpoints.c.position).where(checkpoints.c.name == NAME))
-    return result.scalar_one()
+    return await replay.checkpoint(conn, NAME)
 
 
 # --- queries ----------------------------------------------------------------------------

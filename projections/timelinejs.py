@@ -161,8 +161,10 @@ def _html(item: Item, lang: str) -> str:
             detail = ", ".join(str(x) for x in (source.date, source.locator) if x)
             cited.append(f"<li>{title} ({escape(detail)})</li>")
         parts.append(f"<p>{words['sources']}:</p><ul>{''.join(cited)}</ul>")
+    links = [f'<a href="{escape(item.links.page)}">{calendar.TEXT[lang]["more"]}</a>']
     if calendar.in_calendars(item.date.start, item.date.end):
-        parts.append(f'<p><a href="{escape(item.links.ics)}">{words["calendar"]}</a></p>')
+        links.append(f'<a href="{escape(item.links.ics)}">{words["calendar"]}</a>')
+    parts.append(f"<p>{' · '.join(links)}</p>")
     return "".join(parts)
 
 

@@ -328,8 +328,11 @@ async def authorized(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Guard of the write routes, run before Litestar reads the body: a stranger's body is
     never parsed, and a body that is not JSON is refused rather than parsed as JSON."""
     connection.state.actor = await require_actor(connection)
-    if connection.scope["method"] in ("POST", "PATCH", "PUT"):
-        content_type = connection.headers.get("content-type", "")
+    headers = connection.headers
+    # A bodiless POST (accepting a proposal as it stands) has no body to refuse.
+    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    if connection.scope["method"] in ("POST", "PATCH", "PUT") and has_body:
+        content_type = headers.get("content-type", "")
         if not _is_json(content_type):
             raise Problem(
                 415,

@@ -12,10 +12,12 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from events.db import refuses_writes
 from events.store import Clock, EventStore, utc_now
-from service import access_log, api, embed, feeds, jobs_api
+from service import access_log, api, documents, embed, feeds, jobs_api, pages, workspace
 from service.apidocs import SwaggerUIPlugin
 from service.auth import FailureLimiter
 from service.conditional import conditional_middleware
@@ -75,7 +77,17 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             await store.engine.dispose()
 
     app = HeadAsGet(
-        route_handlers=[health, *api.ROUTES, *feeds.ROUTES, *jobs_api.ROUTES, *embed.ROUTES],
+        route_handlers=[
+            health,
+            *api.ROUTES,
+            *documents.ROUTES,
+            *feeds.ROUTES,
+            *jobs_api.ROUTES,
+            *embed.ROUTES,
+            *pages.ROUTES,
+            workspace.ROUTER,
+        ],
+        template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
         lifespan=[lifespan],
         state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
         middleware=[security_headers_middleware, request_limits_middleware, conditional_middleware],

@@ -17,7 +17,7 @@ from alembic.util import CommandError
 
 from events.store import EventStore, RecordedEvent, utc_now
 from events.transfer import TransferError, export_file, import_file
-from projections import calendar, timeline
+from projections import calendar, documents, timeline
 from seeds import loader
 from service import auth, migrate
 from service.election import process_name
@@ -118,7 +118,7 @@ def upgrade(revision: str) -> None:
         except CommandError as exc:
             raise click.ClickException(str(exc)) from None
     if revision == "head":
-        caught_up = run_with_store(timeline.catch_up)
+        caught_up = run_with_store(timeline.catch_up) + run_with_store(documents.catch_up)
         if caught_up:
             click.echo(f"projected {caught_up} events into the read model")
 
@@ -228,11 +228,47 @@ def _seed_files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 @main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--date", "date_", required=True, help="The document's date, YYYY-MM-DD.")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default="ru", show_default=True)
+@click.option("--title", default=None, help="The document's title (default: the file's name).")
+def extract(file: Path, date_: str, lang: str, title: str | None) -> None:
+    """Read FILE for dated facts; print them as a draft seed file to check and `seed`."""
+    import datetime as dt
+
+    import msgspec
+
+    from events.documents import Document, normalized, validate_document
+    from events.facts import FactError
+    from seeds.drafts import draft_seed
+    from seeds.reading import read_document
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file}: not UTF-8 text") from None
+    try:
+        document = normalized(
+            Document(
+                title=title or file.stem, date=dt.date.fromisoformat(date_), lang=lang, text=text
+            )
+        )
+        validate_document(document)
+        msgspec.convert(msgspec.to_builtins(document), Document)  # the API's length limits
+    except ValueError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    except (FactError, msgspec.ValidationError) as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    click.echo(draft_seed(document, read_document(document)), nl=False)
+
+
+@main.command()
 def rebuild() -> None:
     """Throw the read model away and replay the whole log into it."""
 
     async def rebuild_all(store: EventStore) -> int:
         count = await timeline.rebuild(store)
+        await documents.rebuild(store)
         async with store.engine.begin() as conn:
             await calendar.clear(conn)  # rendered again, identically, when feeds ask
         return count

@@ -13,10 +13,14 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from events.decider import DomainError, FactAlreadyExists, FactIsRetracted, FactNotFound
 from events.facts import FactError
+from events.review import DocumentNotFound, ProposalNotFound
 from events.store import ConcurrencyError
 
 log = logging.getLogger("timeline.errors")
 MEDIA_TYPE = "application/problem+json"
+# RFC 9110's names for these, which Python's `http` module only uses from 3.13 on: the
+# same answer whichever Python serves it.
+TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 
 class Problem(HTTPException):
@@ -38,7 +42,7 @@ def problem_response(
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "title": TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
     }
@@ -108,6 +112,8 @@ def handle_exception(request: Request, exc: Exception) -> Response[dict[str, Any
         return problem_response(400, "the JSON body is nested too deeply", request)
     if isinstance(exc, FactError):
         return problem_response(422, f"{exc.field}: {exc.message}", request, field=exc.field)
+    if isinstance(exc, DocumentNotFound | ProposalNotFound):
+        return problem_response(404, str(exc), request)
     if isinstance(exc, FactNotFound):
         return problem_response(404, "no fact with this id", request)
     if isinstance(exc, FactAlreadyExists):

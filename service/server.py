@@ -72,11 +72,12 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._header_deadline is not None:
             self._header_bytes += len(data)
-            if self._header_bytes > MAX_HEADER_BYTES:
-                self._stop_waiting()
-                self._refuse(431, b"Request Header Fields Too Large", b"the headers are too large")
-                return
+        # Parse first: a chunk may hold the end of the headers and a large body after it,
+        # and only what comes before the headers' end counts against their bound.
         super().data_received(data)
+        if self._header_deadline is not None and self._header_bytes > MAX_HEADER_BYTES:
+            self._stop_waiting()
+            self._refuse(431, b"Request Header Fields Too Large", b"the headers are too large")
 
     def on_headers_complete(self) -> None:
         self._stop_waiting()

@@ -1,4 +1,4 @@
-"""The store as the service uses it: with the read model projected in each append."""
+"""The store as the service uses it: with the read models projected in each append."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from events.db import create_engine
 from events.store import Clock, EventStore, utc_now
-from projections import timeline
+from projections import documents, timeline
 
 
 def open_store(
@@ -15,6 +15,6 @@ def open_store(
     """`engine_options` go to `events.db.create_engine` (timeouts, for instance)."""
     return EventStore(
         create_engine(url, null_pool=null_pool, **engine_options),
-        projectors=[timeline.project],
+        projectors=[timeline.project, documents.project],
         clock=clock,
     )

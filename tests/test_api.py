@@ -448,3 +448,12 @@ async def test_incremental_read_model_equals_a_rebuild(database_url: str):
     await timeline.rebuild(store)
     assert await timeline.dump(store.engine) == incremental
     await store.engine.dispose()
+
+
+def test_a_refused_rule_is_titled_as_rfc_9110_names_it(api: Api):
+    # README's example, the same on every Python (3.11's http module says "Entity").
+    body = fact_data("impossible-day", date={"edtf": "2025-02-30"})
+    response = api.client.post("/api/v1/facts", json=body, headers=api.auth())
+    assert_problem(response, 422, "date.edtf: 2025-02-30 is not a real day")
+    assert response.json()["title"] == "Unprocessable Content"
+    assert response.json()["field"] == "date.edtf"

@@ -457,7 +457,13 @@ def make_item(**overrides) -> Item:
         ],
         "version": 1,
         "updated_at": "2026-01-01T00:00:00Z",
-        "links": Links(self="s", ics=f"{BASE}/calendar.ics?id=x&lang=en", webcal="w", history="h"),
+        "links": Links(
+            self="s",
+            page=f"{BASE}/facts/x?lang=en",
+            ics=f"{BASE}/calendar.ics?id=x&lang=en",
+            webcal="w",
+            history="h",
+        ),
     }
     fields.update(overrides)
     return Item(**fields)
@@ -474,6 +480,7 @@ def test_event_text_is_escaped_html_with_status_place_sources_and_calendar_link(
     assert "Participants: Italy, Kazakhstan" in text
     assert '<a href="https://example.org/a&quot;b">Doc &lt;1&gt;</a> (2025-05-30, p. 7)' in text
     assert f'<a href="{BASE}/calendar.ics?id=x&amp;lang=en">Add to calendar</a>' in text
+    assert f'<a href="{BASE}/facts/x?lang=en">More</a>' in text  # the public page
     russian = timelinejs.timelinejs([make_item(status="held")], "ru").events[0].text.text
     assert "Состоялось" in russian and "Добавить в календарь" in russian
     assert "Участники: Италия, Казахстан" in russian

@@ -138,9 +138,11 @@ def test_each_event_says_what_a_calendar_user_needs(api: Api):
     assert "Date: 3–4 April 2025" in description
     assert "Participants: " in description and "European Union" in description
     assert item["sources"][0]["title"] in description
-    assert f"{BASE}/api/v1/facts/{RANGE_FACT}" in description
+    # Links lead people to the fact's public page, not to its JSON.
+    assert f"More: {item['links']['page']}" in description
+    assert item["links"]["page"] == f"{BASE}/facts/{RANGE_FACT}?lang=en"
     assert unescape_text(event["LOCATION"][0]) == f"{item['place']['name']}, Uzbekistan"
-    assert event["URL"] == [f"{BASE}/api/v1/facts/{RANGE_FACT}?lang=en"]
+    assert event["URL"] == [f"{BASE}/facts/{RANGE_FACT}?lang=en"]
     assert event["CATEGORIES"][0].split(",")[0] == item["kind"]
     # DTSTAMP and LAST-MODIFIED are the fact's last event, never the time of the request.
     updated = dt.datetime.fromisoformat(item["updated_at"]).strftime("%Y%m%dT%H%M%SZ")

@@ -216,7 +216,9 @@ async def test_the_audit_passes_on_a_sound_log_and_health_says_so(
     await record_all(service)
     run = await service.run("audit")
     assert run.outcome == "ok"
-    assert run.detail == "hash chain intact over 12 events; projections at the head: timeline"
+    assert run.detail == (
+        "hash chain intact over 12 events; projections at the head: documents, timeline"
+    )
     body = await asyncio.to_thread(health, database_url)
     assert body["status"] == "ok"
     assert body["audit"] == {"checked_at": run.finished_at, "ok": True, "detail": run.detail}
@@ -257,7 +259,11 @@ async def test_health_shows_that_an_audit_could_not_run_but_not_the_errors_text(
 async def test_a_projection_behind_the_log_fails_the_audit(service: Service):
     await record_all(service)
     async with service.store.engine.begin() as conn:
-        await conn.execute(sa.text("UPDATE projection_checkpoints SET position = position - 2"))
+        await conn.execute(
+            sa.text(
+                "UPDATE projection_checkpoints SET position = position - 2 WHERE name = 'timeline'"
+            )
+        )
     run = await service.run("audit")
     assert run.outcome == "failed"
     assert run.detail == "projection 'timeline' is at position 10, the log at 12"

@@ -454,6 +454,12 @@ def test_detail_panel_shows_the_fact_and_calendar_links(tab: Tab, service: Servi
     assert "Uzbekistan" in text and "European Union" in text  # participants by name
     assert item["sources"][0]["title"] in text
     assert panel.locator("a.ics").get_attribute("href") == item["links"]["ics"]
+    # "Details" leads to the fact's public page, which a person can read and share
+    page_link = panel.locator("a.page")
+    assert page_link.inner_text() == "Details"
+    assert page_link.get_attribute("href") == item["links"]["page"]
+    public = httpx.get(item["links"]["page"], timeout=30)
+    assert public.status_code == 200 and item["title"] in public.text
     subscribe = panel.locator("a.sub").get_attribute("href")
     assert subscribe == f"webcal://127.0.0.1:{service.port}/calendar.ics?country=UZ&lang=en"
     # both links lead to real calendars

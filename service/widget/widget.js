@@ -192,7 +192,7 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
    <button class="close" type="button">×</button>
    <h2 id="ph" tabindex="-1"></h2>
    <p class="when"></p><p class="summary"></p>
-   <p class="links"><a class="ics"></a><a class="sub"></a></p><dl></dl>
+   <p class="links"><a class="page"></a><a class="ics"></a><a class="sub"></a></p><dl></dl>
   </section>
  </div>
  <button class="more" type="button" hidden></button>
@@ -300,7 +300,7 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
         toggle: $('.toggle'), axisView: $('.axisview'), canvas: $('.canvas'), axis: $('.axis'),
         facts: $('.facts'), listView: $('.listview'), msg: $('.msg'), panel: $('.panel'),
         close: $('.close'), heading: $('#ph'), when: $('.when'), summary: $('.summary'),
-        meta: $('dl'), ics: $('.ics'), sub: $('.sub'), live: $('.live'), more: $('.more'), bar: $('.bar'),
+        meta: $('dl'), page: $('.page'), ics: $('.ics'), sub: $('.sub'), live: $('.live'), more: $('.more'), bar: $('.bar'),
         zoom: { earlier: $('.earlier'), out: $('.out'), fitb: $('.fitb'), in: $('.in'), later: $('.later') },
       };
       this._facts = [];
@@ -542,6 +542,7 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
         button.setAttribute('aria-label', label);
         button.title = label;
       }
+      e.page.textContent = t.details;
       e.ics.textContent = t.ics;
       e.sub.textContent = t.subscribe;
       setHeight(this._root, this.getAttribute('height'));
@@ -969,7 +970,9 @@ li:hover>.fact,li:focus-within>.fact{background:var(--_bg);box-shadow:0 2px 8px 
       if (it.sources && it.sources.length) rows.push([t.sources, this._sources(it.sources)]);
       e.meta.replaceChildren(...rows.flatMap(([term, value]) => [el('dt', '', term), typeof value === 'string' ? el('dd', '', value) : value]));
       // a calendar cannot show an open-ended period, so the feed has no event for one
-      this._link(e.ics, f.s != null && f.e != null && it.links && it.links.ics);
+      this._link(e.page, it.links && it.links.page);
+      // no calendar event for 31 December 9999 either: its DTEND would be year 10000
+      this._link(e.ics, f.s != null && f.e != null && it.date.end < '9999-12-31' && it.links && it.links.ics);
       this._link(e.sub, this._feedUrl().replace(/^https?:/, 'webcal:'));
       e.panel.hidden = false;
       e.live.textContent = `${t.details}: ${it.title}, ${it.date.label}, ${status}`;

@@ -17,6 +17,7 @@ MODULES = [
     "bench_feeds",
     "bench_load",
     "bench_widget",
+    "bench_extract",
 ]
 
 

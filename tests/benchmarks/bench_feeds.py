@@ -36,6 +36,7 @@ from events.dates import parse_edtf
 from events.db import create_engine
 from events.facts import Fact
 from projections import calendar
+from projections.items import page_url
 from seeds import loader
 from service import migrate
 from service.wiring import open_store
@@ -102,7 +103,7 @@ def bare_icalendar(facts: list[Fact], base_url: str) -> bytes:
                 description=fact.summary["en"],
                 location=fact.place.name["en"] if fact.place else None,
                 categories=[fact.kind, *fact.tags],
-                url=calendar.fact_url(fact.id, base_url),
+                url=page_url(base_url, fact.id, "en"),
                 status="CONFIRMED" if fact.status == "held" else "TENTATIVE",
                 transparency="TRANSPARENT",
                 start=bounds.start,
