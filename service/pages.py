@@ -74,7 +74,6 @@ WORDS: dict[str, dict[str, str]] = {
         "query_how": "Query the timeline API:",
         "api_doc": "API description",
         "no_calendar": "An open-ended period has no place in a calendar.",
-        "by": "by",
     },
     "ru": {
         "site": "Дипломатия Центральной Азии",
@@ -109,7 +108,6 @@ WORDS: dict[str, dict[str, str]] = {
         "query_how": "Запросите API хронологии:",
         "api_doc": "Описание API",
         "no_calendar": "У открытого периода нет места в календаре.",
-        "by": "кто",
     },
 }
 _HISTORY_WORDS = {
