@@ -163,7 +163,7 @@ async def audit(ctx: Context) -> str:
 
 # --- backup -----------------------------------------------------------------------------
 
-BACKUP = re.compile(r"^timeline-\d{8}T\d{6}Z\.jsonl$")
+BACKUP = re.compile(r"timeline-\d{8}T\d{6}Z\.jsonl")
 
 
 def backup_name(instant: dt.datetime) -> str:
@@ -171,20 +171,20 @@ def backup_name(instant: dt.datetime) -> str:
     return f"timeline-{instant.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.jsonl"
 
 
-PARTIAL = re.compile(r"^\.timeline-\d{8}T\d{6}Z\.jsonl\.partial$")
+PARTIAL = re.compile(r"\.timeline-\d{8}T\d{6}Z\.jsonl\.partial")
 STALE_PARTIAL_SECONDS = 3600  # older than any backup takes: left by a killed process
 
 
 def prune(directory: Path, keep: int) -> list[Path]:
     """Delete all but the newest `keep` backups, and partial files a killed backup left;
     other files in the directory are left alone."""
-    backups = sorted(p for p in directory.iterdir() if BACKUP.match(p.name))
+    backups = sorted(p for p in directory.iterdir() if BACKUP.fullmatch(p.name))
     old = backups[: max(len(backups) - keep, 0)]
     for path in old:
         path.unlink()
     now = time.time()
     for path in directory.iterdir():
-        if PARTIAL.match(path.name) and now - path.stat().st_mtime > STALE_PARTIAL_SECONDS:
+        if PARTIAL.fullmatch(path.name) and now - path.stat().st_mtime > STALE_PARTIAL_SECONDS:
             path.unlink(missing_ok=True)
     return old
 
