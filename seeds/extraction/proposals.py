@@ -408,7 +408,7 @@ def _place_in(names, sentence, lo, hi, at, others):
         capital = re.search(
             r"\b(?:в|во)\s+столиц[аеыу]\s+$|\bin\s+the\s+capital\s+of\s+$", before, re.IGNORECASE
         )
-        city_of = re.search(r"\b(?:в|во)\s+(?P<adj>[а-яё]+)\s+город[еа]\s+$", before, re.IGNORECASE)
+        city_of = re.search(r"\b(?:в|во)\s+(?P<adj>[а-яё]+)\s+город[еа]\s+\Z", before, re.IGNORECASE)
         if not (capital or city_of or re.search(r"\b(?:в|во|in|at|to)\s+$", before, re.IGNORECASE)):
             continue
         name = f.name
