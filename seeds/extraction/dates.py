@@ -192,7 +192,7 @@ _RU_PREFIX = re.compile(
     r"|(?P<after>не\s+ранее)"
     r"|(?P<from>(?:начиная\s+)?со?)"
     r"|(?P<approx>около|примерно|приблизительно|ориентировочно|порядка)"
-    r"|(?P<uncertain>предположительно|вероятно|возможно))\s+$",
+    r"|(?P<uncertain>предположительно|вероятно|возможно))\s+\Z",
     re.IGNORECASE,
 )
 _EN_PREFIX = re.compile(
@@ -202,16 +202,16 @@ _EN_PREFIX = re.compile(
     r"|(?P<from>from|since|starting(?:\s+(?:in|from))?|as\s+of)"
     r"|(?P<approx>around|about|circa|approximately|roughly)"
     r"|(?P<uncertain>possibly|presumably|probably|tentatively|reportedly))\s+"
-    r"(?:(?:on|in)\s+)?$",
+    r"(?:(?:on|in)\s+)?\Z",
     re.IGNORECASE,
 )
 _RU_QUALIFIER_WORDS = re.compile(
-    r"(?P<uncertain>предположительно|вероятно|возможно)[,\s]+(?:[а-яё]+\s+){0,3}$",
+    r"(?P<uncertain>предположительно|вероятно|возможно)[,\s]+(?:[а-яё]+\s+){0,3}\Z",
     re.IGNORECASE,
 )
 _EN_QUALIFIER_WORDS = re.compile(
     r"(?P<uncertain>possibly|presumably|probably|tentatively|reportedly)[,\s]+"
-    r"(?:[a-z]+\s+){0,3}$",
+    r"(?:[a-z]+\s+){0,3}\Z",
     re.IGNORECASE,
 )
 
@@ -546,7 +546,7 @@ _QUALIFIER_WORDS = {"ru": _RU_QUALIFIER_WORDS, "en": _EN_QUALIFIER_WORDS}
 _EN_YEAR_LEAD = re.compile(
     r"(?:\b(?:in|during|by|until|till|through|from|since|around|about|circa|"
     r"approximately|roughly|than|as\s+of|before|after)\s+(?:(?:early|mid|late)[-\s]+)?|"
-    r"\bthe\s+(?:beginning|middle|end)\s+of\s+|\b(?:early|mid|late)-?)$",
+    r"\bthe\s+(?:beginning|middle|end)\s+of\s+|\b(?:early|mid|late)-?)\Z",
     re.IGNORECASE,
 )
 
@@ -572,7 +572,7 @@ def _build(builder: object, m: re.Match[str], doc: dt.date, lang: str, text: str
 
 
 _EN_MONTH_LEAD = re.compile(
-    r"\b(?:in|during|by|until|till|through|from|since|before|after|of|than|as\s+of)\s+$",
+    r"\b(?:in|during|by|until|till|through|from|since|before|after|of|than|as\s+of)\s+\Z",
     re.IGNORECASE,
 )
 
