@@ -408,8 +408,12 @@ def _place_in(names, sentence, lo, hi, at, others):
         capital = re.search(
             r"\b(?:в|во)\s+столиц[аеыу]\s+\Z|\bin\s+the\s+capital\s+of\s+\Z", before, re.IGNORECASE
         )
-        city_of = re.search(r"\b(?:в|во)\s+(?P<adj>[а-яё]+)\s+город[еа]\s+\Z", before, re.IGNORECASE)
-        if not (capital or city_of or re.search(r"\b(?:в|во|in|at|to)\s+\Z", before, re.IGNORECASE)):
+        city_of = re.search(
+            r"\b(?:в|во)\s+(?P<adj>[а-яё]+)\s+город[еа]\s+\Z", before, re.IGNORECASE
+        )
+        if not (
+            capital or city_of or re.search(r"\b(?:в|во|in|at|to)\s+\Z", before, re.IGNORECASE)
+        ):
             continue
         name = f.name
         these: list[str] = []
