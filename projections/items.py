@@ -59,7 +59,7 @@ class Item(msgspec.Struct):
 
 
 def page_url(base_url: str, fact_id: str, lang: str) -> str:
-    """A fact's public page (service/pages.py), in a language: what people follow."""
+    """A fact's public page (service/http/pages.py), in a language: what people follow."""
     return f"{base_url}/facts/{_quoted(fact_id)}?lang={_quoted(lang)}"
 
 

@@ -19,10 +19,11 @@ from events.store import EventStore, RecordedEvent, utc_now
 from events.transfer import TransferError, export_file, import_file
 from projections import calendar, documents, timeline
 from seeds import loader
-from service import auth, migrate
-from service.election import process_name
-from service.job_runs import OK, JobRun
-from service.jobs import JOBS, Context, run_job
+from service import migrate
+from service.http import auth
+from service.jobs.election import process_name
+from service.jobs.runs import OK, JobRun
+from service.jobs.tasks import JOBS, Context, run_job
 from service.settings import Settings
 from service.wiring import open_store
 
@@ -88,7 +89,7 @@ def main() -> None:
 @click.option("--workers", type=int, default=None, help="Worker processes (TIMELINE_WORKERS).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API with uvicorn."""
-    from service.server import serve as run_server
+    from service.http.server import serve as run_server
 
     # The app reads its settings from the environment in each worker process.
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):

@@ -20,7 +20,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # NullPool: a fresh connection per use (tests whose client runs the app on another loop).
     db_null_pool: bool = False
     max_body_bytes: int = 1_000_000
-    # The server (service/server.py): a request's headers must be in within this time;
+    # The server (service/http/server.py): a request's headers must be in within this time;
     # idle keep-alive connections close after keep_alive_seconds; over max_connections
     # open connections per process (0: no limit) requests get 503.
     header_timeout_seconds: float = 10.0
@@ -32,7 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # PostgreSQL: give up connecting, or on one statement, after this long (then 503).
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_seconds: float = 30.0
-    # Scheduled jobs (service/scheduler.py). On for the service as configured from the
+    # Scheduled jobs (service/jobs/scheduler.py). On for the service as configured from the
     # environment (TIMELINE_SCHEDULER=off turns it off); off for apps made in code, such
     # as tests, unless they ask for it.
     scheduler: bool = False
@@ -40,7 +40,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     scheduler_lock_file: str = ""  # SQLite only; default: DATABASE.scheduler.lock beside it
     backup_dir: str = "backups"
     backup_keep: int = 7
-    # Signs the editors' workspace sessions (service/workspace.py); unset: a random secret
+    # Signs the editors' workspace sessions (service/http/workspace.py); unset: a random secret
     # per process, so sessions end when it restarts and workers must share one to agree.
     session_secret: str = ""
 

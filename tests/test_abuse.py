@@ -14,8 +14,8 @@ from litestar import Request
 
 from events.facts import FactError, validate_fact
 from service import migrate
-from service.api import parse_if_match
-from service.problems import Problem
+from service.http.api import parse_if_match
+from service.http.problems import Problem
 from tests.factories import fact_data, make_fact
 from tests.served import Served
 from tests.test_api import Api, api, assert_problem  # noqa: F401

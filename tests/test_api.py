@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient, TestClient
 from events.store import EventStore
 from projections import timeline
 from seeds import loader
-from service.app import create_app
+from service.http.app import create_app
 from service.settings import Settings
 from service.wiring import open_store
 from tests.factories import StepClock, fact_data, seeded_with_token

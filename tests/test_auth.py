@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from service.auth import FailureLimiter
+from service.http.auth import FailureLimiter
 from tests.factories import fact_data
 from tests.served import ROOT, Served
 from tests.test_api import Api, api, assert_problem  # noqa: F401

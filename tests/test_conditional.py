@@ -12,8 +12,8 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from service.app import create_app
-from service.conditional import ResponseCache
+from service.http.app import create_app
+from service.http.conditional import ResponseCache
 from service.settings import Settings
 from tests.factories import StepClock, fact_data, seeded_with_token
 

@@ -19,8 +19,8 @@ from litestar.testing import TestClient
 from events.dates import parse_edtf
 from projections import timelinejs
 from projections.items import DateView, Item, Links, PlaceView, SourceView
-from service import embed
-from service.app import create_app
+from service.http import embed
+from service.http.app import create_app
 from service.settings import Settings
 from tests.factories import fact_data, seeded_with_token
 from tests.test_api import assert_problem

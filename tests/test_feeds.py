@@ -19,9 +19,9 @@ from events.dates import parse_edtf
 from events.db import create_engine
 from projections import calendar
 from seeds import loader
-from service import feeds as feeds_route
-from service.app import create_app
 from service.cli import main
+from service.http import feeds as feeds_route
+from service.http.app import create_app
 from service.settings import Settings
 from service.wiring import open_store
 from tests.factories import StepClock, fact_data

@@ -24,7 +24,7 @@ from schemathesis.checks import (
 )
 
 from service import migrate
-from service.app import create_app
+from service.http.app import create_app
 from service.settings import Settings
 from tests.factories import seeded_with_token
 from tests.served import Served

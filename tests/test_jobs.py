@@ -21,13 +21,14 @@ from events.decider import ChangeFact, RecordFact, RetractFact
 from events.handler import handle
 from events.store import EventStore
 from projections import timeline
-from service import jobs, migrate
-from service.app import create_app
-from service.auth import create_token
+from service import migrate
 from service.cli import main
-from service.election import election_for
-from service.jobs import Context, run_job
-from service.scheduler import Scheduler
+from service.http.app import create_app
+from service.http.auth import create_token
+from service.jobs import tasks as jobs
+from service.jobs.election import election_for
+from service.jobs.scheduler import Scheduler
+from service.jobs.tasks import Context, run_job
 from service.settings import Settings
 from service.wiring import open_store
 from tests.conftest import PostgresDatabases

@@ -20,8 +20,8 @@ from events.model import FactRescheduled, FactRevised, FactStatusChanged
 from events.store import EventStore
 from projections import timeline
 from seeds import loader
-from service import jobs
-from service.app import create_app
+from service.http.app import create_app
+from service.jobs import tasks as jobs
 from service.settings import Settings
 from service.wiring import open_store
 from tests.factories import fact_data, seeded_with_token

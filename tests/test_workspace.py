@@ -19,9 +19,9 @@ import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
-from service import workspace
-from service.app import create_app
-from service.auth import tokens
+from service.http import workspace
+from service.http.app import create_app
+from service.http.auth import tokens
 from service.settings import Settings
 from service.wiring import open_store
 from tests.factories import StepClock, seeded_with_token

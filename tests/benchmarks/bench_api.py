@@ -9,7 +9,7 @@ All on SQLite FILE databases in a temp directory, in one run:
             HTTP/1.1 client, one loop each) runs fixed-time phases rotating `GET /api/v1/timeline?limit=50`,
             `GET /health` and the timeline page with a query parameter the route ignores and
             that differs on every request (`&miss=N`): the same page, never answered from the
-            service's cache of answers by ETag (service/conditional.py), so it shows what
+            service's cache of answers by ETag (service/http/conditional.py), so it shows what
             building a page costs. Goals: timeline throughput >= 0.5x /health's; timeline
             p99 < 25 ms; the table holds the uncached page to the same bar. A last phase with
             one connection shows the timeline's latency without queueing.

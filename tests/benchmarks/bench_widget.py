@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from service import embed
+from service.http import embed
 from tests.test_widget_browser import CHROMIUM, HostSite, Service, host_page
 
 from . import bench_seed

@@ -1,6 +1,6 @@
 """The scheduler: one process of the service runs the jobs, on APScheduler's clock.
 
-Every process campaigns (`service.election`) when it starts and then every
+Every process campaigns (`service.jobs.election`) when it starts and then every
 `scheduler_retry_seconds`; the one holding the lock starts an `AsyncIOScheduler` with
 the jobs, the others stand by and take over when the runner's lock goes. A runner that
 loses its lock (its database session died) stops its jobs at once.
@@ -21,9 +21,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from events.store import Clock, EventStore, format_instant, parse_instant
-from service import job_runs
-from service.election import Election, election_for, process_name
-from service.jobs import JOBS, Context, run_job
+from service.jobs import runs as job_runs
+from service.jobs.election import Election, election_for, process_name
+from service.jobs.tasks import JOBS, Context, run_job
 from service.settings import Settings
 
 log = logging.getLogger("timeline.scheduler")

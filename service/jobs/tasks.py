@@ -28,7 +28,7 @@ from events.tables import events as events_table
 from events.transfer import export_to
 from projections.tables import checkpoints
 from projections.tables import facts as timeline_facts
-from service import job_runs
+from service.jobs import runs as job_runs
 from service.settings import Settings
 
 log = logging.getLogger("timeline.jobs")

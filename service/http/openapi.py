@@ -1,7 +1,7 @@
 """The OpenAPI description, completed with what Litestar cannot infer from handlers.
 
 Litestar documents only the 200 and its own 400 (as application/json). Every error this
-service sends is application/problem+json (service/problems.py), any operation can meet a
+service sends is application/problem+json (service/http/problems.py), any operation can meet a
 database outage (503), and conditional reads answer 304: say so once, for every
 operation, so that clients and schema-driven fuzzers see the real contract.
 """
@@ -17,7 +17,7 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-from service.problems import MEDIA_TYPE
+from service.http.problems import MEDIA_TYPE
 
 PROBLEM = Schema(
     type=OpenAPIType.OBJECT,

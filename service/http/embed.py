@@ -27,11 +27,11 @@ from litestar.params import Parameter
 from events.facts import COUNTRIES, KINDS, ORGANISATIONS, STATUSES, TAG
 from projections import timeline, timelinejs
 from projections.items import Item, feed_url
-from service import api
-from service.conditional import etag_matches
-from service.problems import Problem
+from service.http import api
+from service.http.conditional import etag_matches
+from service.http.problems import Problem
 
-WIDGET_DIR = Path(__file__).resolve().parent / "widget"
+WIDGET_DIR = Path(__file__).resolve().parents[1] / "widget"
 THEMES = ("auto", "light", "dark")
 MAX_VALUES = api.MAX_REPEAT
 EMBED_SIZE = (800, 480)  # the iframe's size before a consumer's maxwidth / maxheight

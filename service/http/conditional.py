@@ -35,7 +35,7 @@ from litestar.datastructures import Headers, MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.store import EventStore, parse_instant
-from service.api import choose_lang
+from service.http.api import choose_lang
 
 VARY = "Accept-Language"
 CACHE_BYTES = 32_000_000  # kept answers in all, per process: keys, headers and bodies

@@ -17,16 +17,16 @@ from litestar.template.config import TemplateConfig
 
 from events.db import refuses_writes
 from events.store import Clock, EventStore, utc_now
-from service import access_log, api, documents, embed, feeds, jobs_api, pages, workspace
-from service.apidocs import SwaggerUIPlugin
-from service.auth import FailureLimiter
-from service.conditional import conditional_middleware
-from service.head import HeadAsGet
-from service.headers import security_headers_middleware
-from service.limits import request_limits_middleware
-from service.openapi import document_errors
-from service.problems import handle_exception
-from service.scheduler import start_scheduler
+from service.http import access_log, api, documents, embed, feeds, jobs_api, pages, workspace
+from service.http.apidocs import SwaggerUIPlugin
+from service.http.auth import FailureLimiter
+from service.http.conditional import conditional_middleware
+from service.http.head import HeadAsGet
+from service.http.headers import security_headers_middleware
+from service.http.limits import request_limits_middleware
+from service.http.openapi import document_errors
+from service.http.problems import handle_exception
+from service.jobs.scheduler import start_scheduler
 from service.settings import Settings
 from service.wiring import open_store
 

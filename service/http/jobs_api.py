@@ -12,11 +12,11 @@ from litestar import Request, get
 from litestar.datastructures import State
 
 from events.store import EventStore
-from service import job_runs
-from service.auth import actor_of
-from service.election import process_name
-from service.jobs import COULD_NOT_RUN, JOBS
-from service.scheduler import SCHEDULES, Scheduler
+from service.http.auth import actor_of
+from service.jobs import runs as job_runs
+from service.jobs.election import process_name
+from service.jobs.scheduler import SCHEDULES, Scheduler
+from service.jobs.tasks import COULD_NOT_RUN, JOBS
 
 
 class RunView(msgspec.Struct, omit_defaults=True):

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.db import WRITE
 from events.store import format_instant, utc_now
-from service.problems import Problem
+from service.http.problems import Problem
 
 tokens = sa.Table(
     "api_tokens",

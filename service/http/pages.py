@@ -26,10 +26,10 @@ from projections import timeline
 from projections.calendar import TEXT as CALENDAR_TEXT
 from projections.items import Item, feed_url, item, page_url, webcal
 from projections.names import participant_name
-from service.api import READ, base_url, choose_lang
+from service.http.api import READ, base_url, choose_lang
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-STYLES = (Path(__file__).resolve().parent / "static" / "pages.css").read_bytes()
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+STYLES = (Path(__file__).resolve().parents[1] / "static" / "pages.css").read_bytes()
 # The pages load nothing but their own stylesheet (and, at /, the widget and its data).
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; "

@@ -31,14 +31,14 @@ from events.handler import handle
 from events.store import ConcurrencyError, EventStore, RecordedEvent
 from projections import timeline
 from projections.items import Item, item
-from service.auth import require_actor
-from service.problems import Problem
+from service.http.auth import require_actor
+from service.http.problems import Problem
 
 LANGS = ("en", "ru")
 MAX_REPEAT = 50
 MAX_TAG = 50
 READ = {"conditional": "log"}
-KEPT = {**READ, "keep": True}  # answers kept by ETag: see service/conditional.py
+KEPT = {**READ, "keep": True}  # answers kept by ETag: see service/http/conditional.py
 
 
 class Page(msgspec.Struct):

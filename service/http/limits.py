@@ -11,7 +11,7 @@ from __future__ import annotations
 from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from service.problems import problem_response
+from service.http.problems import problem_response
 
 MAX_QUERY_BYTES = 8_192  # 50 repeated fact ids of 100 characters fit, with room to spare
 MAX_HEADER_BYTES = 16_384  # all header names and values together, as h11's default

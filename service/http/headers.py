@@ -16,7 +16,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 NOSNIFF = "nosniff"
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# The API page (service/apidocs.py): Swagger UI's files and start script from this
+# The API page (service/http/apidocs.py): Swagger UI's files and start script from this
 # service, the OpenAPI JSON fetched from it; images are Swagger UI's inline SVG data: URIs.
 DOCS_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -64,15 +64,15 @@ from projections import documents as queue
 from projections import timeline
 from projections.calendar import TEXT as CALENDAR_TEXT
 from projections.names import participant_name
-from service import documents
-from service.api import TIMELINE, TimelineQuery
-from service.auth import FailureLimiter, actor_for, tokens
-from service.pages import _HISTORY_WORDS, WORDS
-from service.problems import Problem, handle_exception
+from service.http import documents
+from service.http.api import TIMELINE, TimelineQuery
+from service.http.auth import FailureLimiter, actor_for, tokens
+from service.http.pages import _HISTORY_WORDS, WORDS
+from service.http.problems import Problem, handle_exception
 
 log = logging.getLogger("timeline.workspace")
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parents[1] / "static"
 SCRIPT = (STATIC / "edit.js").read_bytes()
 STYLES = (STATIC / "edit.css").read_bytes()
 CSP = (

@@ -38,7 +38,7 @@ from projections import documents as queue
 from projections import timeline
 from projections.items import DateView
 from seeds.reading import read_document
-from service.api import (
+from service.http.api import (
     GUARDS,
     READ,
     WRITE,
@@ -47,7 +47,7 @@ from service.api import (
     fact_etag,
     parse_if_match,
 )
-from service.problems import Problem
+from service.http.problems import Problem
 
 # How far from a proposal's date a stored fact may be and still be found the same event
 # (a summit postponed by a year is the same summit, in conflict with the stored date).

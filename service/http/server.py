@@ -98,7 +98,7 @@ def serve(settings: Settings) -> None:
     trusted = [address.strip() for address in settings.trusted_proxies.split(",")]
     trusted = [address for address in trusted if address]
     uvicorn.run(
-        "service.app:app_from_env",
+        "service.http.app:app_from_env",
         factory=True,
         host=settings.host,
         port=settings.port,

@@ -11,8 +11,8 @@ from litestar.params import Parameter
 from events.dates import parse_edtf
 from events.facts import COUNTRIES, FACT_ID, KINDS, MAX_ID, ORGANISATIONS, STATUSES
 from projections import calendar, timeline
-from service.api import MAX_REPEAT, _checked, base_url, check_tags, choose_lang
-from service.problems import Problem
+from service.http.api import MAX_REPEAT, _checked, base_url, check_tags, choose_lang
+from service.http.problems import Problem
 
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 # Calendar apps poll on their own schedule; a short max-age lets caches between them and
