@@ -19,8 +19,7 @@ from events.store import EventStore, RecordedEvent, utc_now
 from events.transfer import TransferError, export_file, import_file
 from projections import calendar, documents, timeline
 from seeds import loader
-from service import migrate
-from service.http import auth
+from service import migrate, tokens
 from service.jobs.election import process_name
 from service.jobs.runs import OK, JobRun
 from service.jobs.tasks import JOBS, Context, run_job
@@ -294,8 +293,8 @@ def token_create(name: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9._@-]{1,100}", name):
         raise click.ClickException("NAME: 1-100 letters, digits, '.', '_', '@' or '-'")
     try:
-        secret = run_with_store(lambda store: auth.create_token(store.engine, name))
-    except auth.TokenExists as exc:
+        secret = run_with_store(lambda store: tokens.create_token(store.engine, name))
+    except tokens.TokenExists as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(secret)
     click.echo(f"(token for {name!r}: store it now; only its hash is kept)", err=True)
@@ -304,7 +303,7 @@ def token_create(name: str) -> None:
 @token.command("list")
 def token_list() -> None:
     """Name, creation and last use of every token (never the tokens themselves)."""
-    infos = run_with_store(lambda store: auth.list_tokens(store.engine))
+    infos = run_with_store(lambda store: tokens.list_tokens(store.engine))
     if not infos:
         click.echo("no tokens (create one with `timeline token create NAME`)", err=True)
         return
@@ -319,8 +318,8 @@ def token_list() -> None:
 def token_revoke(name: str) -> None:
     """Delete the token NAME: requests with it get 401 from then on."""
     try:
-        run_with_store(lambda store: auth.revoke_token(store.engine, name))
-    except auth.NoSuchToken as exc:
+        run_with_store(lambda store: tokens.revoke_token(store.engine, name))
+    except tokens.NoSuchToken as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"revoked the token {name!r}", err=True)
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from events.facts import Fact
 from events.store import EventStore
 from seeds import loader
-from service.http.auth import create_token
+from service.tokens import create_token
 from service.wiring import open_store
 
 

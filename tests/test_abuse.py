@@ -14,7 +14,7 @@ from litestar import Request
 
 from events.facts import FactError, validate_fact
 from service import migrate
-from service.http.api import parse_if_match
+from service.http.params import parse_if_match
 from service.http.problems import Problem
 from tests.factories import fact_data, make_fact
 from tests.served import Served

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from events.db import create_engine
 from projections import timeline
-from service.http.auth import create_token
+from service.tokens import create_token
 from service.wiring import open_store
 from tests.benchmarks import bench_seed
 from tests.conftest import _admin_conninfo

@@ -24,12 +24,12 @@ from projections import timeline
 from service import migrate
 from service.cli import main
 from service.http.app import create_app
-from service.http.auth import create_token
 from service.jobs import tasks as jobs
 from service.jobs.election import election_for
 from service.jobs.scheduler import Scheduler
 from service.jobs.tasks import Context, run_job
 from service.settings import Settings
+from service.tokens import create_token
 from service.wiring import open_store
 from tests.conftest import PostgresDatabases
 from tests.factories import StepClock, make_fact, tamper

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from service.http.auth import create_token
+from service.tokens import create_token
 from service.wiring import open_store
 from tests.loadgen import run_load
 from tests.served import Served

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from projections import timeline
-from service.http.auth import create_token
+from service.tokens import create_token
 from service.wiring import open_store
 from tests.factories import fact_data
 from tests.served import Served

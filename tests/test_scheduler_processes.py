@@ -15,7 +15,7 @@ import pytest
 
 from events.decider import RecordFact
 from events.handler import handle
-from service.http.auth import create_token
+from service.tokens import create_token
 from service.wiring import open_store
 from tests.factories import make_fact
 from tests.served import Served

@@ -14,7 +14,7 @@ import pytest
 
 from events.db import create_engine
 from service import migrate
-from service.http.auth import create_token
+from service.tokens import create_token
 from tests.served import Served
 
 HEADER_TIMEOUT = 1.0

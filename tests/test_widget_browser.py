@@ -23,7 +23,7 @@ import pytest
 
 from seeds import loader
 from service import migrate
-from service.http.auth import create_token
+from service.tokens import create_token
 from service.wiring import open_store
 from tests.factories import fact_data
 from tests.served import Served, free_port

@@ -21,8 +21,8 @@ from litestar.testing import TestClient
 
 from service.http import workspace
 from service.http.app import create_app
-from service.http.auth import tokens
 from service.settings import Settings
+from service.tokens import tokens
 from service.wiring import open_store
 from tests.factories import StepClock, seeded_with_token
 from tests.test_documents_api import DOCUMENT

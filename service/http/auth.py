@@ -1,120 +1,23 @@
-"""Bearer tokens for the write API: created once, stored only as a hash, rate limited."""
+"""Who is writing: the bearer token a request sends, checked and rate limited, and the
+write routes' guard."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
-import logging
-import secrets
 import time
 from collections import deque
 
-import msgspec
-import sqlalchemy as sa
+from litestar import Request
 from litestar.connection import ASGIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from litestar.di import Provide
+from litestar.handlers import BaseRouteHandler
 
-from events.db import WRITE
-from events.store import format_instant, utc_now
+from service.http.params import choose_lang
 from service.http.problems import Problem
-
-tokens = sa.Table(
-    "api_tokens",
-    sa.MetaData(),
-    sa.Column("name", sa.String(100), primary_key=True),
-    sa.Column("token_hash", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.String(32), nullable=False),
-    sa.Column("last_used_at", sa.String(32)),
-)
-
-log = logging.getLogger("timeline.auth")
+from service.tokens import actor_for
 
 MAX_FAILURES = 10  # failed attempts per client and window before 429
 WINDOW_SECONDS = 60.0
 MAX_CLIENTS = 100_000  # clients with recent failures remembered; the oldest go first
-# A token's last use is written at most this often, so a burst of writes costs one update.
-LAST_USED_PRECISION_SECONDS = 60.0
-
-
-def _digest(token: str) -> str:
-    # Tokens are 256 random bits, so a fast hash is enough (no password stretching needed).
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-class TokenExists(ValueError):
-    pass
-
-
-class NoSuchToken(LookupError):
-    pass
-
-
-class TokenInfo(msgspec.Struct, frozen=True):
-    name: str
-    created_at: str
-    last_used_at: str | None
-
-
-async def create_token(engine: AsyncEngine, name: str) -> str:
-    """A new token for `name` (the actor of the events it writes); shown once, kept hashed."""
-    token = secrets.token_urlsafe(32)
-    async with engine.begin() as conn:
-        exists = await conn.execute(sa.select(tokens.c.name).where(tokens.c.name == name))
-        if exists.first():
-            raise TokenExists(
-                f"a token named {name!r} already exists (names are unique): "
-                f"revoke it first with `timeline token revoke {name}`, or choose another name"
-            )
-        await conn.execute(
-            tokens.insert().values(
-                name=name, token_hash=_digest(token), created_at=format_instant(utc_now())
-            )
-        )
-    return token
-
-
-async def list_tokens(engine: AsyncEngine) -> list[TokenInfo]:
-    query = sa.select(tokens.c.name, tokens.c.created_at, tokens.c.last_used_at)
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query.order_by(tokens.c.name))).all()
-    return [TokenInfo(*row) for row in rows]
-
-
-async def revoke_token(engine: AsyncEngine, name: str) -> None:
-    async with engine.begin() as conn:
-        deleted = await conn.execute(tokens.delete().where(tokens.c.name == name))
-    if deleted.rowcount == 0:
-        raise NoSuchToken(f"no token named {name!r} (`timeline token list` shows them)")
-
-
-async def actor_for(engine: AsyncEngine, token: str) -> str | None:
-    digest = _digest(token)
-    query = sa.select(tokens.c.name, tokens.c.token_hash, tokens.c.last_used_at)
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    actor = last_used = None
-    for name, stored, used in rows:  # compare against every token, in constant time each
-        if hmac.compare_digest(stored, digest):
-            actor, last_used = name, used
-    if actor is not None:
-        now = utc_now()
-        stale = now - dt.timedelta(seconds=LAST_USED_PRECISION_SECONDS)
-        if last_used is None or last_used < format_instant(stale):
-            await _mark_used(engine, actor, format_instant(now))
-    return actor
-
-
-async def _mark_used(engine: AsyncEngine, name: str, instant: str) -> None:
-    # Bookkeeping only: a database that refuses writes refuses the request's own write
-    # (503) anyway, and a read with a token must not fail for it.
-    try:
-        async with engine.execution_options(**WRITE).begin() as conn:
-            await conn.execute(
-                tokens.update().where(tokens.c.name == name).values(last_used_at=instant)
-            )
-    except sa.exc.DBAPIError as exc:
-        log.warning("could not record the use of token %r: %s", name, type(exc).__name__)
 
 
 class FailureLimiter:
@@ -215,3 +118,43 @@ def _refusal(request: ASGIConnection) -> Problem:
         "(create one with `timeline token create NAME`)",
         headers={"WWW-Authenticate": 'Bearer realm="timeline"'},
     )
+
+
+# --- the write routes' guard -------------------------------------------------------------
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+async def authorized(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard of the write routes, run before Litestar reads the body: a stranger's body is
+    never parsed, and a body that is not JSON is refused rather than parsed as JSON."""
+    connection.state.actor = await require_actor(connection)
+    headers = connection.headers
+    # A bodiless POST (accepting a proposal as it stands) has no body to refuse.
+    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    if connection.scope["method"] in ("POST", "PATCH", "PUT") and has_body:
+        content_type = headers.get("content-type", "")
+        if not _is_json(content_type):
+            raise Problem(
+                415,
+                "send the body as JSON with `Content-Type: application/json`"
+                + (f", not {content_type[:60]!r}" if content_type else ""),
+            )
+
+
+def guarded_actor(request: Request) -> str:
+    return request.state.actor
+
+
+WRITE = {"actor": Provide(guarded_actor, sync_to_thread=False)}
+GUARDS = [authorized]
+
+
+def written_lang(request: Request) -> str:
+    """The language of a write's answer, checked before anything is written."""
+    return choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))

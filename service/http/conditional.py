@@ -35,9 +35,12 @@ from litestar.datastructures import Headers, MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.store import EventStore, parse_instant
-from service.http.api import choose_lang
+from service.http.params import choose_lang
 
 VARY = "Accept-Language"
+# Route options: answers tagged by the log's head, and also kept in this process by ETag.
+READ = {"conditional": "log"}
+KEPT = {**READ, "keep": True}
 CACHE_BYTES = 32_000_000  # kept answers in all, per process: keys, headers and bodies
 CACHE_BODY = 2_000_000  # the largest body kept
 CACHE_QUERY = 2_048  # answers to longer query strings are not kept

@@ -38,15 +38,9 @@ from projections import documents as queue
 from projections import timeline
 from projections.items import DateView
 from seeds.reading import read_document
-from service.http.api import (
-    GUARDS,
-    READ,
-    WRITE,
-    base_url,
-    choose_lang,
-    fact_etag,
-    parse_if_match,
-)
+from service.http.auth import GUARDS, WRITE
+from service.http.conditional import READ
+from service.http.params import base_url, choose_lang, fact_etag, parse_if_match
 from service.http.problems import Problem
 
 # How far from a proposal's date a stored fact may be and still be found the same event

@@ -27,13 +27,13 @@ from litestar.params import Parameter
 from events.facts import COUNTRIES, KINDS, ORGANISATIONS, STATUSES, TAG
 from projections import timeline, timelinejs
 from projections.items import Item, feed_url
-from service.http import api
-from service.http.conditional import etag_matches
+from service.http import api, params
+from service.http.conditional import READ, etag_matches
 from service.http.problems import Problem
 
 WIDGET_DIR = Path(__file__).resolve().parents[1] / "widget"
 THEMES = ("auto", "light", "dark")
-MAX_VALUES = api.MAX_REPEAT
+MAX_VALUES = params.MAX_REPEAT
 EMBED_SIZE = (800, 480)  # the iframe's size before a consumer's maxwidth / maxheight
 TIMELINEJS_MAX_FACTS = 5000  # one TimelineJS document; more would not be readable anyway
 PAGE = 1000
@@ -220,7 +220,7 @@ def embed_filters(
     if start and end and end < start:
         raise Problem(400, "`to` is before `from`")
     return EmbedFilters(
-        lang=api.choose_lang(_one(query, "lang"), accept_language),
+        lang=params.choose_lang(_one(query, "lang"), accept_language),
         countries=_many(query, "country", COUNTRIES | ORGANISATIONS),
         tags=_many(query, "tag", TAG),
         statuses=_many(query, "status", STATUSES),
@@ -370,7 +370,7 @@ async def embed(request: Request, state: State) -> Response[bytes]:
             media_type="text/html",
             headers={"Content-Security-Policy": ERROR_CSP, "Cache-Control": "no-store"},
         )
-    body = embed_page(api.base_url(state), filters).encode()
+    body = embed_page(params.base_url(state), filters).encode()
     return cached(
         request,
         body,
@@ -406,7 +406,7 @@ async def oembed(
     requested = request.query_params.get("format", "json")
     if requested != "json":
         raise Problem(501, f"format {requested[:20]!r} is not supported; use format=json")
-    base = api.base_url(state)
+    base = params.base_url(state)
     filters = embedded_filters(url, base)
     if filters is None:
         raise Problem(404, f"not an embed page of this service; embed URLs look like {base}/embed")
@@ -418,8 +418,8 @@ async def oembed(
 
 @get(
     "/api/v1/timeline.timelinejs.json",
-    opt=api.READ,
-    dependencies=api.TIMELINE,
+    opt=READ,
+    dependencies=params.TIMELINE,
     summary="The timeline as TimelineJS3 JSON",
     description=(
         "The facts of `/api/v1/timeline` with the same filters, in TimelineJS3's format: "
@@ -427,7 +427,9 @@ async def oembed(
         "'until' and qualified dates carry their label as `display_date`."
     ),
 )
-async def get_timelinejs(state: State, timeline_query: api.TimelineQuery) -> timelinejs.TLTimeline:
+async def get_timelinejs(
+    state: State, timeline_query: params.TimelineQuery
+) -> timelinejs.TLTimeline:
     # Counted first, so a query over the limit is refused before any fact is read.
     matched = await state.store.read(timeline.count, timeline_query.filters)
     if matched > TIMELINEJS_MAX_FACTS:

@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from events.dates import parse_edtf
 from events.facts import COUNTRIES, FACT_ID, KINDS, MAX_ID, ORGANISATIONS, STATUSES
 from projections import calendar, timeline
-from service.http.api import MAX_REPEAT, _checked, base_url, check_tags, choose_lang
+from service.http.params import MAX_REPEAT, base_url, check_tags, checked, choose_lang
 from service.http.problems import Problem
 
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
@@ -66,10 +66,10 @@ async def get_calendar(
         raise Problem(400, f"precision must be day or any, not {precision[:40]!r}")
     query = calendar.FeedQuery(
         fact_ids=tuple(_fact_ids(id)),
-        countries=tuple(_checked("country", country, COUNTRIES | ORGANISATIONS)),
+        countries=tuple(checked("country", country, COUNTRIES | ORGANISATIONS)),
         tags=tuple(_tags(tag)),
-        statuses=tuple(_checked("status", status, STATUSES)),
-        kinds=tuple(_checked("kind", kind, KINDS)),
+        statuses=tuple(checked("status", status, STATUSES)),
+        kinds=tuple(checked("kind", kind, KINDS)),
         lang=choose_lang(lang, request.headers.get("accept-language")),
         any_precision=precision == "any",
     )

@@ -26,7 +26,8 @@ from projections import timeline
 from projections.calendar import TEXT as CALENDAR_TEXT
 from projections.items import Item, feed_url, item, page_url, webcal
 from projections.names import participant_name
-from service.http.api import READ, base_url, choose_lang
+from service.http.conditional import READ
+from service.http.params import base_url, choose_lang
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 STYLES = (Path(__file__).resolve().parents[1] / "static" / "pages.css").read_bytes()

@@ -65,10 +65,11 @@ from projections import timeline
 from projections.calendar import TEXT as CALENDAR_TEXT
 from projections.names import participant_name
 from service.http import documents
-from service.http.api import TIMELINE, TimelineQuery
-from service.http.auth import FailureLimiter, actor_for, tokens
+from service.http.auth import FailureLimiter
 from service.http.pages import _HISTORY_WORDS, WORDS
+from service.http.params import TIMELINE, TimelineQuery
 from service.http.problems import Problem, handle_exception
+from service.tokens import actor_for, tokens
 
 log = logging.getLogger("timeline.workspace")
 

@@ -18,7 +18,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from service import migrate
-from service.http.auth import create_token
+from service.tokens import create_token
 from service.wiring import open_store
 from tests.loadgen import MIX, run_load
 from tests.served import Served
