@@ -7,18 +7,26 @@ where a missing PostgreSQL fails the run instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
 
 from events.db import create_engine
 from events.store import EventStore
 from service import migrate
+from service.http.app import create_app
+from service.settings import Settings
+from tests.api_client import BASE, START, Api, run
+from tests.browsing import CHROMIUM, playwright_or_skip
+from tests.factories import StepClock, seeded_with_token
 
 POSTGRES_URL = os.environ.get("TIMELINE_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("TIMELINE_REQUIRE_POSTGRES") == "1"
@@ -121,3 +129,23 @@ def postgres_url(postgres_databases: PostgresDatabases) -> str:
     """A freshly migrated PostgreSQL database (for tests that only make sense there)."""
     _require_postgres()
     return postgres_databases.migrated()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, one per test module (see tests/browsing.py for the skip rules)."""
+    sync_playwright = playwright_or_skip()
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    """The app on a seeded database, through Litestar's test client, with an editor's token."""
+    token = run(seeded_with_token(database_url))
+    settings = Settings(database_url=database_url, db_null_pool=True, public_url=BASE)
+    app = create_app(settings, clock=StepClock(START, dt.timedelta(minutes=1)))
+    with TestClient(app) as client:
+        yield Api(client, token, database_url)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.test_widget_browser import CHROMIUM, Service
+from tests.browsing import CHROMIUM, Service
 from tests.test_workspace_browser import DECLARATION
 
 

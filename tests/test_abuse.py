@@ -1,7 +1,5 @@
 """Hostile requests: each gets a clear 4xx problem, nothing is stored, reads are unaffected."""
 
-# ruff: noqa: F811 (the `api` fixture is imported from test_api and named by each test)
-
 from __future__ import annotations
 
 import base64
@@ -16,9 +14,9 @@ from events.facts import FactError, validate_fact
 from service import migrate
 from service.http.params import parse_if_match
 from service.http.problems import Problem
+from tests.api_client import Api, assert_problem
 from tests.factories import fact_data, make_fact
 from tests.served import Served
-from tests.test_api import Api, api, assert_problem  # noqa: F401
 
 
 def head(api: Api) -> int:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-from litestar.testing import AsyncTestClient, TestClient
+from litestar.testing import AsyncTestClient
 
 from events.store import EventStore
 from projections import timeline
@@ -16,48 +15,8 @@ from seeds import loader
 from service.http.app import create_app
 from service.settings import Settings
 from service.wiring import open_store
-from tests.factories import StepClock, fact_data, seeded_with_token
-
-START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)  # after the seeds, on any real clock
-BASE = "https://timeline.example.org"
-
-
-def run(coro):
-    return asyncio.run(coro)
-
-
-class Api:
-    def __init__(self, client: TestClient, token: str, url: str) -> None:
-        self.client = client
-        self.token = token
-        self.url = url
-
-    def auth(self, **headers: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", **headers}
-
-    def ids(self, path: str = "/api/v1/timeline", **params) -> list[str]:
-        response = self.client.get(path, params=params)
-        assert response.status_code == 200, response.text
-        return [i["id"] for i in response.json()["items"]]
-
-
-@pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
-    token = run(seeded_with_token(database_url))
-    settings = Settings(database_url=database_url, db_null_pool=True, public_url=BASE)
-    app = create_app(settings, clock=StepClock(START, dt.timedelta(minutes=1)))
-    with TestClient(app) as client:
-        yield Api(client, token, database_url)
-
-
-def assert_problem(response, status: int, *words: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    for word in words:
-        assert word in body["detail"], body
-
+from tests.api_client import BASE, START, Api, assert_problem, run
+from tests.factories import fact_data, seeded_with_token
 
 # --- reads ------------------------------------------------------------------------------
 

@@ -1,7 +1,5 @@
 """Write tokens: the `timeline token` commands, and the limiter on failed attempts."""
 
-# ruff: noqa: F811 (the `api` fixture is imported from test_api and named by each test)
-
 from __future__ import annotations
 
 import os
@@ -12,9 +10,9 @@ import time
 import httpx
 
 from service.http.auth import FailureLimiter
+from tests.api_client import Api, assert_problem
 from tests.factories import fact_data
 from tests.served import ROOT, Served
-from tests.test_api import Api, api, assert_problem  # noqa: F401
 
 
 def timeline(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_api import BASE, Api, api, assert_problem
-
-__all__ = ["api"]  # the fixture
+from tests.api_client import BASE, Api, assert_problem
 
 REFINING = (
     "ТАШКЕНТ, 20 ноября.\n\n"

@@ -22,8 +22,8 @@ from projections.items import DateView, Item, Links, PlaceView, SourceView
 from service.http import embed
 from service.http.app import create_app
 from service.settings import Settings
+from tests.api_client import assert_problem
 from tests.factories import fact_data, seeded_with_token
-from tests.test_api import assert_problem
 
 BASE = "https://timeline.example.org"
 WIDGET_JS = (embed.WIDGET_DIR / "widget.js").read_bytes()

@@ -1,7 +1,5 @@
 """The iCalendar feeds, read as calendar apps read them, on both backends."""
 
-# ruff: noqa: F811 (the `api` fixture is imported from test_api and named by each test)
-
 from __future__ import annotations
 
 import asyncio
@@ -24,9 +22,9 @@ from service.http import feeds as feeds_route
 from service.http.app import create_app
 from service.settings import Settings
 from service.wiring import open_store
+from tests.api_client import BASE, START, Api, assert_problem
 from tests.factories import StepClock, fact_data
 from tests.ical_checks import check_feed, read_everywhere, unescape_text
-from tests.test_api import BASE, START, Api, api, assert_problem  # noqa: F401
 
 HOST = "timeline.example.org"
 RANGE_FACT = "first-central-asia-eu-summit-2025"

@@ -31,9 +31,9 @@ from service.jobs.tasks import Context, run_job
 from service.settings import Settings
 from service.tokens import create_token
 from service.wiring import open_store
+from tests.api_client import assert_problem
 from tests.conftest import PostgresDatabases
 from tests.factories import StepClock, make_fact, tamper
-from tests.test_api import assert_problem
 
 TODAY = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 PHRASE = "date passed, outcome not recorded"  # how the feeds word the status

@@ -7,10 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tests.api_client import BASE, Api, assert_problem
 from tests.factories import fact_data
-from tests.test_api import BASE, Api, api, assert_problem
-
-__all__ = ["api"]  # the fixture
 
 
 class Page(HTMLParser):

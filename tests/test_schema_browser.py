@@ -9,16 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_widget_browser import CHROMIUM, WATCH, Service, _playwright
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_playwright = _playwright()
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM)
-        yield chromium
-        chromium.close()
+from tests.browsing import WATCH, Service
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 Sign in, paste a seed document, accept two proposals (one after correcting it, partly by
 keyboard), reject one by keyboard only, see the accepted facts in the public page, the
 timeline API and the feed; edit a fact with a stale version and see the conflict; sign out.
-Chromium and the skip rules are the widget tests' (tests/test_widget_browser.py).
+Chromium and the skip rules are the browser tests' (tests/browsing.py).
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.browsing import WATCH, Service
 from tests.ical_checks import read_everywhere
-from tests.test_widget_browser import WATCH, Service, browser
-
-__all__ = ["browser"]  # the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 # The joint declaration of the first Central Asia + Italy summit (Astana, 30 May 2025).

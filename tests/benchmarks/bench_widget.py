@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from service.http import embed
-from tests.test_widget_browser import CHROMIUM, HostSite, Service, host_page
+from tests.browsing import CHROMIUM, Service
+from tests.test_widget_browser import HostSite, host_page
 
 from . import bench_seed
 
