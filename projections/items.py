@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import OrderedDict
+from collections.abc import Sequence
 from urllib.parse import quote, quote_plus, urlencode
 
 import msgspec
 
 from events.dates import parse_edtf
 from events.facts import Fact
-from projections.timeline import Row
+from projections.timeline import Key, Row
 
 
 class DateView(msgspec.Struct):
@@ -125,3 +127,48 @@ def item(row: Row, lang: str, base_url: str) -> Item:
             history=f"{fact_url}/history",
         ),
     )
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+class EncodedItems:
+    """Items already rendered, as JSON, by fact version, language and base URL.
+
+    A page of the timeline never asked before costs reading its facts' documents, decoding
+    them and building and encoding fifty items; a fact's row never changes at a version,
+    so each item is rendered once and a new page is mostly a query for keys. Bounded by
+    the bytes kept (the least recently used go first), per process.
+    """
+
+    def __init__(self, max_bytes: int = 16_000_000) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._kept: OrderedDict[tuple[str, int, str, str], bytes] = OrderedDict()
+
+    def rendered(
+        self, keys: Sequence[Key], lang: str, base_url: str
+    ) -> tuple[list[bytes | None], list[Key]]:
+        """What is kept of each key (None where nothing is), and the keys not kept."""
+        found: list[bytes | None] = []
+        missing: list[Key] = []
+        for key in keys:
+            entry = (key.fact_id, key.version, lang, base_url)
+            body = self._kept.get(entry)
+            if body is None:
+                missing.append(key)
+            else:
+                self._kept.move_to_end(entry)
+            found.append(body)
+        return found, missing
+
+    def render(self, row: Row, lang: str, base_url: str) -> bytes:
+        body = _encode(item(row, lang, base_url))
+        entry = (row.fact_id, row.version, lang, base_url)
+        if entry not in self._kept and len(body) <= self.max_bytes:
+            self._kept[entry] = body
+            self.size += len(body) + sum(map(len, entry[::2])) + 64
+            while self.size > self.max_bytes:
+                (fact_id, _, old_lang, _), old = self._kept.popitem(last=False)
+                self.size -= len(old) + len(fact_id) + len(old_lang) + 64
+        return body

@@ -351,6 +351,43 @@ def page(
     return rows, None
 
 
+class Key(msgspec.Struct, frozen=True, array_like=True):
+    """A fact at one version: all a page needs to find its items in a cache."""
+
+    fact_id: str
+    version: int
+
+
+_KEY_COLUMNS = (facts.c.fact_id, facts.c.version, facts.c.sort_date, facts.c.span_days)
+
+
+def page_keys(
+    conn: sa.Connection, filters: Filters, *, limit: int, after: Cursor | None = None
+) -> tuple[list[Key], Cursor | None]:
+    """`page`, reading only which fact versions it holds: a fact's row never changes at a
+    version, so what is rendered of it can be kept by its key (see items.EncodedItems)."""
+    query = select_rows(filters).with_only_columns(*_KEY_COLUMNS)
+    if after is not None:
+        query = query.where(
+            sa.tuple_(*ORDER) > sa.tuple_(after.sort_date, after.span_days, after.fact_id)
+        )
+    found = conn.execute(query.order_by(*ORDER).limit(limit + 1)).all()
+    keys = [Key(fact_id, version) for fact_id, version, _, _ in found[:limit]]
+    if len(found) > limit:
+        _, _, sort_date, span_days = found[limit - 1]
+        return keys, Cursor(sort_date, span_days, keys[-1].fact_id)
+    return keys, None
+
+
+def rows_at(conn: sa.Connection, keys: Sequence[Key]) -> list[Row]:
+    """The rows of these fact versions (current or superseded), in no particular order."""
+    if not keys:
+        return []
+    pairs = [(key.fact_id, key.version) for key in keys]
+    query = sa.select(facts).where(sa.tuple_(facts.c.fact_id, facts.c.version).in_(pairs))
+    return [_to_row(r) for r in conn.execute(query).all()]
+
+
 def fact_row(conn: sa.Connection, fact_id: str, as_of_position: int | None = None) -> Row | None:
     """The fact's row (retracted or not) as of a position, or now (through `EventStore.read`)."""
     query = sa.select(facts).where(facts.c.fact_id == fact_id, _valid_at(as_of_position))

@@ -6,17 +6,20 @@ import asyncio
 import contextlib
 import datetime as dt
 
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
 from events.store import EventStore
 from projections import timeline
+from projections.items import EncodedItems, item
 from seeds import loader
+from service.http.api import Page
 from service.http.app import create_app
 from service.settings import Settings
 from service.wiring import open_store
 from tests.api_client import BASE, START, Api, assert_problem, run
-from tests.factories import fact_data, seeded_with_token
+from tests.factories import fact_data, make_fact, seeded_with_token
 
 # --- reads ------------------------------------------------------------------------------
 
@@ -354,6 +357,97 @@ def test_as_of_shows_the_timeline_as_it_was(api: Api):
         api.client.get("/api/v1/timeline", params={"as_of": "2000-01-01T00:00:00Z"}).json()["items"]
         == []
     )
+
+
+def _fresh_pages(database_url: str, lang: str, **filters) -> list[bytes]:
+    """Every timeline page of 4 as the route rendered it before items were kept: rows read
+    whole, each item built and the page encoded by msgspec."""
+
+    async def read() -> list[bytes]:
+        store = open_store(database_url, null_pool=True)
+        pages, after = [], None
+        try:
+            while True:
+                rows, after = await store.read(
+                    timeline.page, timeline.Filters(**filters), limit=4, after=after
+                )
+                cursor = timeline.encode_cursor(after) if after else None
+                items = [item(row, lang, BASE) for row in rows]
+                pages.append(msgspec.json.encode(Page(items=items, next_cursor=cursor)))
+                if after is None:
+                    return pages
+        finally:
+            await store.engine.dispose()
+
+    return run(read())
+
+
+def _served_pages(api: Api, lang: str, **params) -> list[bytes]:
+    pages, cursor = [], None
+    while True:
+        query = {"limit": 4, "lang": lang, **params, **({"cursor": cursor} if cursor else {})}
+        response = api.client.get("/api/v1/timeline", params=query)
+        assert (
+            response.status_code == 200 and response.headers["content-type"] == "application/json"
+        )
+        pages.append(response.content)
+        if (cursor := response.json()["next_cursor"]) is None:
+            return pages
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_timeline_pages_are_the_bytes_of_items_rendered_afresh(api: Api, lang: str):
+    """Items are kept rendered by fact version: a page built from them, the first time or
+    the second, is the page built from the rows, and an edit shows at once."""
+    assert _served_pages(api, lang) == _fresh_pages(api.url, lang)
+    assert _served_pages(api, lang, tag="summit") == _fresh_pages(api.url, lang, tags=["summit"])
+    url = "/api/v1/facts/next-central-asia-italy-summit-kyrgyzstan-2027"
+    edit = {"summary": {"en": "Moved.", "ru": "Перенесено."}, "reason": "test"}
+    assert (
+        api.client.patch(url, json=edit, headers=api.auth(**{"If-Match": '"1"'})).status_code == 200
+    )
+    served = _served_pages(api, lang)
+    assert served == _fresh_pages(api.url, lang)
+    assert (b"Moved." if lang == "en" else "Перенесено.".encode()) in b"".join(served)
+    earlier = (START - dt.timedelta(seconds=1)).isoformat()
+    assert b"Moved." not in b"".join(_served_pages(api, lang, as_of=earlier))
+
+
+def test_kept_items_are_bounded_by_their_bytes():
+    rows = [
+        timeline._to_row(
+            (
+                f"fact-{i}",
+                1,
+                0,
+                None,
+                False,
+                "2025-01-01",
+                0,
+                "2025-01-01",
+                "2025-01-01",
+                "day",
+                "summit",
+                "held",
+                "",
+                msgspec.json.encode(make_fact(f"fact-{i}")).decode(),
+                1,
+                "2025-01-01T00:00:00Z",
+                "2025-01-01T00:00:00Z",
+            )
+        )
+        for i in range(40)
+    ]
+    one = len(EncodedItems().render(rows[0], "en", BASE))
+    kept = EncodedItems(max_bytes=10 * one)
+    for row in rows:
+        kept.render(row, "en", BASE)
+        assert kept.size <= kept.max_bytes
+    keys = [timeline.Key(row.fact_id, 1) for row in rows]
+    found, missing = kept.rendered(keys, "en", BASE)
+    assert 5 <= sum(body is not None for body in found) < 10
+    assert found[-1] is not None and found[0] is None  # the least recently rendered went first
+    assert len(missing) == sum(body is None for body in found)
 
 
 async def test_racing_patches_with_one_if_match_exactly_one_wins(database_url: str):

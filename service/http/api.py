@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, TypeVar
 
 import msgspec
-from litestar import Request, Response, delete, get, patch, post
+from litestar import MediaType, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
@@ -15,7 +16,7 @@ from events.facts import Fact
 from events.handler import handle
 from events.store import ConcurrencyError, RecordedEvent
 from projections import timeline
-from projections.items import Item, item
+from projections.items import EncodedItems, Item, item
 from service.http.auth import GUARDS, WRITE, written_lang
 from service.http.conditional import KEPT
 from service.http.params import (
@@ -86,6 +87,9 @@ async def timeline_page(
     "/api/v1/timeline",
     opt=KEPT,
     dependencies=TIMELINE,
+    responses={
+        200: ResponseSpec(Page, description="A page of the timeline", generate_examples=False)
+    },
     summary="The timeline: facts in date order, filtered",
     description=(
         "Facts ordered by start, then span (more precise first), then id. A fact matches "
@@ -99,12 +103,42 @@ async def get_timeline(
     timeline_query: TimelineQuery,
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Parameter(max_length=500)] = None,
-) -> Page:
+) -> Response[bytes]:
     try:
         after = timeline.decode_cursor(cursor) if cursor else None
     except timeline.InvalidCursor as exc:
         raise Problem(400, str(exc)) from None
-    return await timeline_page(state, timeline_query, limit, after)
+    return Response(
+        await timeline_body(state, timeline_query, limit, after), media_type=MediaType.JSON
+    )
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+async def timeline_body(
+    state: State, query: TimelineQuery, limit: int, after: timeline.Cursor | None
+) -> bytes:
+    """`timeline_page` as JSON, the same bytes, from items kept already rendered where it
+    can: the page's query reads only which fact versions it holds."""
+    keys, next_cursor = await state.store.read(
+        timeline.page_keys, query.filters, limit=limit, after=after
+    )
+    kept: EncodedItems = state.encoded_items
+    url = base_url(state)
+    found, missing = kept.rendered(keys, query.lang, url)
+    rendered: dict[tuple[str, int], bytes] = {}
+    if missing:
+        for row in await state.store.read(timeline.rows_at, missing):
+            rendered[row.fact_id, row.version] = kept.render(row, query.lang, url)
+    bodies = []
+    for body, key in zip(found, keys, strict=True):
+        body = body or rendered.get((key.fact_id, key.version))
+        if body is None:  # its row is gone since the keys were read: a rebuild is under way
+            return _encode(await timeline_page(state, query, limit, after))
+        bodies.append(body)
+    more = timeline.encode_cursor(next_cursor) if next_cursor else None
+    return b'{"items":[' + b",".join(bodies) + b'],"next_cursor":' + _encode(more) + b"}"
 
 
 @get("/api/v1/facts/{fact_id:str}", opt={"conditional": "own"}, summary="One fact")

@@ -17,6 +17,7 @@ from litestar.template.config import TemplateConfig
 
 from events.db import refuses_writes
 from events.store import Clock, EventStore, utc_now
+from projections.items import EncodedItems
 from service.http import access_log, api, documents, embed, feeds, jobs_api, pages, workspace
 from service.http.apidocs import SwaggerUIPlugin
 from service.http.auth import FailureLimiter
@@ -89,7 +90,13 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
         ],
         template_config=TemplateConfig(directory=pages.TEMPLATES, engine=JinjaTemplateEngine),
         lifespan=[lifespan],
-        state=State({"settings": settings, "auth_limiter": FailureLimiter()}),
+        state=State(
+            {
+                "settings": settings,
+                "auth_limiter": FailureLimiter(),
+                "encoded_items": EncodedItems(),
+            }
+        ),
         middleware=[security_headers_middleware, request_limits_middleware, conditional_middleware],
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
