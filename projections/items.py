@@ -167,8 +167,13 @@ class EncodedItems:
         entry = (row.fact_id, row.version, lang, base_url)
         if entry not in self._kept and len(body) <= self.max_bytes:
             self._kept[entry] = body
-            self.size += len(body) + sum(map(len, entry[::2])) + 64
+            self.size += _cost(entry, body)
             while self.size > self.max_bytes:
-                (fact_id, _, old_lang, _), old = self._kept.popitem(last=False)
-                self.size -= len(old) + len(fact_id) + len(old_lang) + 64
+                self.size -= _cost(*self._kept.popitem(last=False))
         return body
+
+
+def _cost(entry: tuple[str, int, str, str], body: bytes) -> int:
+    # The body, the key's own strings (the base URL is one shared string) and about what
+    # the dictionary's slot and the tuple take.
+    return len(body) + len(entry[0]) + len(entry[2]) + 64

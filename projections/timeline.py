@@ -334,16 +334,24 @@ def count(conn: sa.Connection, filters: Filters) -> int:
     return conn.execute(query).scalar_one()
 
 
-def page(
-    conn: sa.Connection, filters: Filters, *, limit: int, after: Cursor | None = None
-) -> tuple[list[Row], Cursor | None]:
-    """One page of the timeline in order, and the cursor of the next page (or None)."""
-    query = select_rows(filters)
+def _one_more_than_a_page(
+    query: sa.Select[Any], limit: int, after: Cursor | None
+) -> sa.Select[Any]:
+    """The rows after the cursor in order, one more than a page: whether it is there says
+    whether another page follows."""
     if after is not None:
         query = query.where(
             sa.tuple_(*ORDER) > sa.tuple_(after.sort_date, after.span_days, after.fact_id)
         )
-    rows = [_to_row(r) for r in conn.execute(query.order_by(*ORDER).limit(limit + 1)).all()]
+    return query.order_by(*ORDER).limit(limit + 1)
+
+
+def page(
+    conn: sa.Connection, filters: Filters, *, limit: int, after: Cursor | None = None
+) -> tuple[list[Row], Cursor | None]:
+    """One page of the timeline in order, and the cursor of the next page (or None)."""
+    query = _one_more_than_a_page(select_rows(filters), limit, after)
+    rows = [_to_row(r) for r in conn.execute(query).all()]
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
@@ -367,11 +375,7 @@ def page_keys(
     """`page`, reading only which fact versions it holds: a fact's row never changes at a
     version, so what is rendered of it can be kept by its key (see items.EncodedItems)."""
     query = select_rows(filters).with_only_columns(*_KEY_COLUMNS)
-    if after is not None:
-        query = query.where(
-            sa.tuple_(*ORDER) > sa.tuple_(after.sort_date, after.span_days, after.fact_id)
-        )
-    found = conn.execute(query.order_by(*ORDER).limit(limit + 1)).all()
+    found = conn.execute(_one_more_than_a_page(query, limit, after)).all()
     keys = [Key(fact_id, version) for fact_id, version, _, _ in found[:limit]]
     if len(found) > limit:
         _, _, sort_date, span_days = found[limit - 1]

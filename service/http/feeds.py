@@ -9,9 +9,9 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 
 from events.dates import parse_edtf
-from events.facts import COUNTRIES, FACT_ID, KINDS, MAX_ID, ORGANISATIONS, STATUSES
+from events.facts import COUNTRIES, KINDS, ORGANISATIONS, STATUSES
 from projections import calendar, timeline
-from service.http.params import MAX_REPEAT, base_url, check_tags, checked, choose_lang
+from service.http.params import base_url, check_fact_ids, check_tags, checked, choose_lang
 from service.http.problems import Problem
 
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
@@ -22,20 +22,6 @@ PRECISIONS = ("day", "any")
 # One response's bound: a calendar of more events is unreadable in any app, and each costs
 # about 2 KB of the response (and a millisecond to render when not kept yet).
 MAX_FEED_EVENTS = 10_000
-
-
-def _fact_ids(values: list[str] | None) -> list[str]:
-    values = values or []
-    if len(values) > MAX_REPEAT:
-        raise Problem(400, f"at most {MAX_REPEAT} values of id")
-    for value in values:
-        if len(value) > MAX_ID or not FACT_ID.match(value):
-            raise Problem(400, f"id: {value[:60]!r} is not a fact id (a lowercase slug)")
-    return values
-
-
-def _tags(values: list[str] | None) -> list[str]:
-    return check_tags(values)  # slugs, as on the timeline (a NUL byte is PostgreSQL's error)
 
 
 @get(
@@ -65,9 +51,9 @@ async def get_calendar(
     if precision not in PRECISIONS:
         raise Problem(400, f"precision must be day or any, not {precision[:40]!r}")
     query = calendar.FeedQuery(
-        fact_ids=tuple(_fact_ids(id)),
+        fact_ids=tuple(check_fact_ids(id)),
         countries=tuple(checked("country", country, COUNTRIES | ORGANISATIONS)),
-        tags=tuple(_tags(tag)),
+        tags=tuple(check_tags(tag)),
         statuses=tuple(checked("status", status, STATUSES)),
         kinds=tuple(checked("kind", kind, KINDS)),
         lang=choose_lang(lang, request.headers.get("accept-language")),

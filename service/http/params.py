@@ -83,16 +83,26 @@ def checked(name: str, values: list[str] | None, allowed: frozenset[str]) -> lis
     return values
 
 
-def check_tags(values: list[str] | None) -> list[str]:
-    """Tag filters: slugs, as every stored tag is (anything else could match nothing, and a
-    NUL byte in one is an error of PostgreSQL's rather than an empty answer)."""
+def _slugs(
+    name: str, values: list[str] | None, pattern: re.Pattern[str], longest: int, what: str
+) -> list[str]:
+    """Repeated slug filters (ids, tags): as every stored one is, since anything else could
+    match nothing, and a NUL byte in one is an error of PostgreSQL's, not an empty answer."""
     values = values or []
     if len(values) > MAX_REPEAT:
-        raise Problem(400, f"at most {MAX_REPEAT} values of tag")
+        raise Problem(400, f"at most {MAX_REPEAT} values of {name}")
     for value in values:
-        if len(value) > MAX_TAG or not TAG.fullmatch(value):
-            raise Problem(400, f"tag: {value[:60]!r} is not a tag (a lowercase slug)")
+        if len(value) > longest or not pattern.fullmatch(value):
+            raise Problem(400, f"{name}: {value[:60]!r} is not {what} (a lowercase slug)")
     return values
+
+
+def check_tags(values: list[str] | None) -> list[str]:
+    return _slugs("tag", values, TAG, MAX_TAG, "a tag")
+
+
+def check_fact_ids(values: list[str] | None) -> list[str]:
+    return _slugs("id", values, FACT_ID, MAX_ID, "a fact id")
 
 
 def check_text(q: str | None) -> str | None:
