@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from events.db import create_engine
+from service.migrate import DECLARED
 
 DEFAULT_DATABASE_URL = "sqlite:///timeline.db"
 
@@ -20,7 +21,7 @@ def database_url() -> str:
 
 
 def run_with(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=None, transactional_ddl=True)
+    context.configure(connection=connection, target_metadata=list(DECLARED), transactional_ddl=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -39,6 +39,7 @@ from events.store import parse_instant
 from projections import timeline
 from projections.items import page_url
 from projections.names import participant_name
+from projections.projection import Projection
 from projections.tables import calendar_events as events
 from projections.tables import facts as timeline_facts
 
@@ -422,6 +423,5 @@ async def keep(conn: AsyncConnection, values: Sequence[dict[str, object]]) -> No
             await conn.execute(statement, list(values[chunk : chunk + 500]))
 
 
-async def clear(conn: AsyncConnection) -> None:
-    """Forget every kept event (a rebuild; they are rendered again on demand)."""
-    await conn.execute(events.delete())
+# Kept VEVENTs are a cache filled when a feed asks: a rebuild only empties it.
+PROJECTION = Projection("calendar", (events,))

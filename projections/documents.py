@@ -11,13 +11,12 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.documents import DOCUMENT_PREFIX, Document, Proposal
 from events.model import DocumentReceived, FactProposed, ProposalAccepted, ProposalRejected
-from events.store import EventStore, RecordedEvent
-from projections import replay
-from projections.tables import checkpoints, document_proposals, documents
+from events.store import RecordedEvent
+from projections.projection import Projection, advance
+from projections.tables import document_proposals, documents
 
 NAME = "documents"
 
@@ -107,11 +106,11 @@ def project(conn: sa.Connection, recorded: Sequence[RecordedEvent]) -> None:
                 .values(**values)
             )
     _flush(conn, new_documents, new_proposals)
-    conn.execute(
-        checkpoints.update()
-        .where(checkpoints.c.name == NAME)
-        .values(position=recorded[-1].position)
-    )
+    conn.execute(_CHECKPOINT, {"position": recorded[-1].position})
+
+
+_CHECKPOINT = advance(NAME)
+PROJECTION = Projection(NAME, (document_proposals, documents), project)
 
 
 def _flush(conn: sa.Connection, new_documents: list[Any], new_proposals: list[Any]) -> None:
@@ -121,13 +120,6 @@ def _flush(conn: sa.Connection, new_documents: list[Any], new_proposals: list[An
     if new_proposals:
         conn.execute(document_proposals.insert(), new_proposals)
         new_proposals.clear()
-
-
-async def reset(conn: AsyncConnection) -> None:
-    """Empty the review tables and their checkpoint (a rebuild replays the log after)."""
-    await conn.execute(document_proposals.delete())
-    await conn.execute(documents.delete())
-    await conn.execute(checkpoints.update().where(checkpoints.c.name == NAME).values(position=0))
 
 
 # --- queries ----------------------------------------------------------------------------
@@ -196,15 +188,3 @@ def open_queue(conn: sa.Connection, *, limit: int) -> list[tuple[ProposalRow, Do
         doc = dict(zip(document_columns, values[len(proposal_columns) :], strict=True))
         out.append((ProposalRow(**proposal), DocumentRow(**doc)))
     return out
-
-
-async def rebuild(store: EventStore, batch: int = 5000) -> int:
-    """Throw the review tables away and replay the whole log into them."""
-    async with store.write_transaction() as conn:
-        await reset(conn)
-        return await replay.replay(store, conn, project, 0, batch)
-
-
-async def catch_up(store: EventStore, batch: int = 5000) -> int:
-    """Project whatever the log holds beyond the checkpoint (e.g. after an upgrade)."""
-    return await replay.catch_up(store, NAME, project, batch)

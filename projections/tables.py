@@ -32,6 +32,16 @@ facts = sa.Table(
     sa.Column("sequence", sa.Integer, nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.String(32), nullable=False),
+    # The current rows in the timeline's order, and the rows valid at a past position.
+    sa.Index(
+        "ix_timeline_current_order",
+        "sort_date",
+        "span_days",
+        "fact_id",
+        sqlite_where=sa.text("valid_to IS NULL"),
+        postgresql_where=sa.text("valid_to IS NULL"),
+    ),
+    sa.Index("ix_timeline_valid", "valid_from", "valid_to"),
 )
 
 fact_countries = sa.Table(
@@ -39,7 +49,7 @@ fact_countries = sa.Table(
     metadata,
     sa.Column("fact_id", sa.String(100), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("code", sa.String(50), primary_key=True),
+    sa.Column("code", sa.String(50), primary_key=True, index=True),
 )
 
 fact_tags = sa.Table(
@@ -47,7 +57,7 @@ fact_tags = sa.Table(
     metadata,
     sa.Column("fact_id", sa.String(100), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("tag", sa.String(50), primary_key=True),
+    sa.Column("tag", sa.String(50), primary_key=True, index=True),
 )
 
 # Each fact version rendered as a VEVENT, per language and public origin (projections/calendar.py).

@@ -16,15 +16,14 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.dates import parse_edtf
 from events.decider import STREAM_PREFIX, FactState, evolve
 from events.facts import FACT_ID, MAX_ID, Fact
 from events.model import FactRescheduled, FactRevised, FactStatusChanged
-from events.store import EventStore, RecordedEvent
-from projections import replay
-from projections.tables import checkpoints, fact_countries, fact_tags, facts
+from events.store import RecordedEvent
+from projections.projection import Projection, advance
+from projections.tables import fact_countries, fact_tags, facts
 
 NAME = "timeline"
 OPEN_SPAN = 1_000_000  # sorts an open-ended period after every closed one
@@ -129,11 +128,7 @@ _CLOSE = (
     .where(facts.c.fact_id == sa.bindparam("fid"), facts.c.valid_to.is_(None))
     .values(valid_to=sa.bindparam("pos"))
 )
-_CHECKPOINT = (
-    checkpoints.update()
-    .where(checkpoints.c.name == NAME)
-    .values(position=sa.bindparam("position", type_=sa.BigInteger))
-)
+_CHECKPOINT = advance(NAME)
 _INSERT_FACTS, _INSERT_COUNTRIES, _INSERT_TAGS = (
     facts.insert(),
     fact_countries.insert(),
@@ -191,24 +186,7 @@ def _insert_rows(conn: sa.Connection, rows: list[Row]) -> None:
         conn.execute(_INSERT_TAGS, tags)
 
 
-async def rebuild(store: EventStore, batch: int = 5000) -> int:
-    """Throw the read model away and replay the whole log into it, in one transaction."""
-    async with store.write_transaction() as conn:
-        for table in (fact_tags, fact_countries, facts):
-            await conn.execute(table.delete())
-        await conn.execute(
-            checkpoints.update().where(checkpoints.c.name == NAME).values(position=0)
-        )
-        return await replay.replay(store, conn, project, 0, batch)
-
-
-async def catch_up(store: EventStore, batch: int = 5000) -> int:
-    """Project whatever the log holds beyond the checkpoint (e.g. after an upgrade)."""
-    return await replay.catch_up(store, NAME, project, batch)
-
-
-async def checkpoint(conn: AsyncConnection) -> int:
-    return await replay.checkpoint(conn, NAME)
+PROJECTION = Projection(NAME, (fact_tags, fact_countries, facts), project)
 
 
 # --- queries ----------------------------------------------------------------------------
@@ -399,17 +377,22 @@ def fact_row(conn: sa.Connection, fact_id: str, as_of_position: int | None = Non
     return _to_row(row) if row else None
 
 
-async def dump(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the read model, in a stable order (for comparing with a rebuild)."""
-    tables = {
-        "facts": facts,
-        "countries": fact_countries,
-        "tags": fact_tags,
-        "checkpoints": checkpoints,
-    }
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    async with engine.connect() as conn:
-        for name, table in tables.items():
-            rows = await conn.execute(sa.select(table).order_by(*table.primary_key.columns))
-            out[name] = [tuple(r) for r in rows]
-    return out
+def may_have_elapsed(
+    conn: sa.Connection, day: dt.date, pending: frozenset[str]
+) -> list[tuple[FactState, int]]:
+    """Current facts in a `pending` status that ended before `day`, with their versions.
+
+    The query narrows; `events.elapse.decide` has the last word on each.
+    """
+    query = (
+        sa.select(facts.c.document, facts.c.version)
+        .where(
+            facts.c.valid_to.is_(None),
+            facts.c.retracted.is_(False),
+            facts.c.status.in_(sorted(pending)),
+            facts.c.end.is_not(None),
+            facts.c.end < day.isoformat(),
+        )
+        .order_by(facts.c.fact_id)
+    )
+    return [(FactState(_fact_decoder.decode(doc)), version) for doc, version in conn.execute(query)]

@@ -17,7 +17,7 @@ from alembic.util import CommandError
 
 from events.store import EventStore, RecordedEvent, utc_now
 from events.transfer import TransferError, export_file, import_file
-from projections import calendar, documents, timeline
+from projections import projection, registry
 from seeds import loader
 from service import migrate, tokens
 from service.jobs.election import process_name
@@ -118,7 +118,7 @@ def upgrade(revision: str) -> None:
         except CommandError as exc:
             raise click.ClickException(str(exc)) from None
     if revision == "head":
-        caught_up = run_with_store(timeline.catch_up) + run_with_store(documents.catch_up)
+        caught_up = run_with_store(lambda store: projection.catch_up(store, registry.ALL))
         if caught_up:
             click.echo(f"projected {caught_up} events into the read model")
 
@@ -266,14 +266,7 @@ def extract(file: Path, date_: str, lang: str, title: str | None) -> None:
 def rebuild() -> None:
     """Throw the read model away and replay the whole log into it."""
 
-    async def rebuild_all(store: EventStore) -> int:
-        count = await timeline.rebuild(store)
-        await documents.rebuild(store)
-        async with store.engine.begin() as conn:
-            await calendar.clear(conn)  # rendered again, identically, when feeds ask
-        return count
-
-    count = run_with_store(rebuild_all)
+    count = run_with_store(lambda store: projection.rebuild(store, registry.ALL))
     click.echo(f"rebuilt the read model from {count} events")
 
 

@@ -17,11 +17,25 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from events import tables as event_tables
 from events.db import async_url
+from projections import tables as read_model_tables
+from service import tokens
+from service.jobs import runs as job_runs
 from service.settings import PROJECT_ROOT
 
 UPGRADE = "run `timeline db upgrade`"
 SUPPORTED = "use sqlite:///path.db or postgresql://user@host:5432/db"
+
+
+# Every table the code declares: the migrations must make exactly these (a test compares them),
+# and `alembic revision --autogenerate` drafts a migration from them.
+DECLARED = (
+    event_tables.metadata,
+    read_model_tables.metadata,
+    job_runs.metadata,
+    tokens.tokens.metadata,
+)
 
 
 class DatabaseProblem(Exception):

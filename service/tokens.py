@@ -27,7 +27,7 @@ tokens = sa.Table(
     "api_tokens",
     sa.MetaData(),
     sa.Column("name", sa.String(100), primary_key=True),
-    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("last_used_at", sa.String(32)),
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from events.db import create_engine
 from events.store import Clock, EventStore, utc_now
-from projections import documents, timeline
+from projections import registry
 
 
 def open_store(
@@ -15,6 +15,6 @@ def open_store(
     """`engine_options` go to `events.db.create_engine` (timeouts, for instance)."""
     return EventStore(
         create_engine(url, null_pool=null_pool, **engine_options),
-        projectors=[timeline.project, documents.project],
+        projectors=registry.PROJECTORS,
         clock=clock,
     )

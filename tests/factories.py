@@ -7,9 +7,12 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.facts import Fact
 from events.store import EventStore
+from projections import projection, registry
+from projections.tables import checkpoints
 from seeds import loader
 from service.tokens import create_token
 from service.wiring import open_store
@@ -81,3 +84,19 @@ async def tamper(store: EventStore, backend: str, statement: str) -> None:
                     "SELECT RAISE(ABORT, 'events are append-only: UPDATE is refused'); END"
                 )
             )
+
+
+async def read_model(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the projections' tables and checkpoints, in a stable order (to compare
+    with a rebuild). Caches, filled on demand, are left out."""
+    tables = [t for p in registry.ALL if p.project is not None for t in p.tables]
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    async with engine.connect() as conn:
+        for table in [*tables, checkpoints]:
+            rows = await conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+            out[table.name] = [tuple(r) for r in rows]
+    return out
+
+
+async def rebuild(store: EventStore) -> int:
+    return await projection.rebuild(store, registry.ALL)

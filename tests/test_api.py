@@ -19,7 +19,7 @@ from service.http.app import create_app
 from service.settings import Settings
 from service.wiring import open_store
 from tests.api_client import BASE, START, Api, assert_problem, run
-from tests.factories import fact_data, make_fact, seeded_with_token
+from tests.factories import fact_data, make_fact, read_model, rebuild, seeded_with_token
 
 # --- reads ------------------------------------------------------------------------------
 
@@ -497,9 +497,9 @@ async def test_incremental_read_model_equals_a_rebuild(database_url: str):
         )
         with contextlib.suppress(FactIsRetracted):  # a retracted fact refuses changes
             await handle(store, fact_id, command, actor="t")
-    incremental = await timeline.dump(store.engine)
-    await timeline.rebuild(store)
-    assert await timeline.dump(store.engine) == incremental
+    incremental = await read_model(store.engine)
+    await rebuild(store)
+    assert await read_model(store.engine) == incremental
     await store.engine.dispose()
 
 

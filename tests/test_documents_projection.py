@@ -13,6 +13,7 @@ from events.documents import Evidence, Proposal, ProposedFact, document_id, stre
 from events.facts import DateInput
 from events.store import EventStore
 from projections import documents as queue
+from projections import projection
 from projections.tables import document_proposals, documents
 from service.wiring import open_store
 from tests.test_review import DOCUMENT, PROPOSAL
@@ -83,7 +84,7 @@ async def test_decisions_leave_the_queue_and_survive_a_rebuild(projected: EventS
     ]
 
     before = await _rows(projected)
-    assert await queue.rebuild(projected) == 5
+    assert await projection.rebuild(projected, [queue.PROJECTION]) == 5
     assert await _rows(projected) == before
 
 
@@ -96,6 +97,24 @@ async def test_the_checkpoint_follows_every_append(projected: EventStore) -> Non
             )
         ).scalar_one()
     assert position == await projected.head() == 3
+
+
+async def test_a_projection_new_to_a_database_catches_up_from_the_start(
+    projected: EventStore,
+) -> None:
+    """Its migration made its tables only: the first catch-up makes its checkpoint and fills it."""
+    await _receive(projected)
+    before = await _rows(projected)
+    async with projected.engine.begin() as conn:
+        for table in queue.PROJECTION.tables:
+            await conn.execute(table.delete())
+        await conn.execute(sa.text("DELETE FROM projection_checkpoints WHERE name = 'documents'"))
+
+    assert await projection.catch_up(projected, [queue.PROJECTION]) == 3
+    assert await _rows(projected) == before
+    async with projected.engine.connect() as conn:
+        assert await projection.checkpoint(conn, queue.NAME) == await projected.head()
+    assert await projection.catch_up(projected, [queue.PROJECTION]) == 0
 
 
 def test_proposals_round_trip_through_json() -> None:

@@ -27,12 +27,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from events.db import create_engine
-from projections import timeline
 from service.tokens import create_token
 from service.wiring import open_store
 from tests.benchmarks import bench_seed
 from tests.conftest import _admin_conninfo
-from tests.factories import fact_data, seeded_with_token
+from tests.factories import fact_data, read_model, rebuild, seeded_with_token
 from tests.served import ROOT, Served, free_port
 
 SEED_FACTS = 20_000
@@ -54,9 +53,9 @@ def timeline_cli(*args: str, url: str) -> subprocess.CompletedProcess:
 async def read_model_equals_rebuild(url: str) -> bool:
     store = open_store(url, null_pool=True)
     try:
-        before = await timeline.dump(store.engine)
-        await timeline.rebuild(store)
-        return before == await timeline.dump(store.engine)
+        before = await read_model(store.engine)
+        await rebuild(store)
+        return before == await read_model(store.engine)
     finally:
         await store.engine.dispose()
 

@@ -33,7 +33,7 @@ from service.tokens import create_token
 from service.wiring import open_store
 from tests.api_client import assert_problem
 from tests.conftest import PostgresDatabases
-from tests.factories import StepClock, make_fact, tamper
+from tests.factories import StepClock, make_fact, read_model, tamper
 
 TODAY = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 PHRASE = "date passed, outcome not recorded"  # how the feeds word the status
@@ -140,7 +140,7 @@ async def test_elapse_follows_the_clock(service: Service):
 async def test_a_fact_an_editor_changed_since_it_was_read_is_left_to_the_editor(service: Service):
     for fact_id in ("confirmed-meanwhile", "revised-meanwhile", "untouched"):
         await service.record(fact_id, "planned", "2026-03")
-    found = await jobs.candidates(service.store.engine, TODAY.date())
+    found = await jobs.candidates(service.store, TODAY.date())
     # Editors write between the job's read and its appends.
     await handle(
         service.store,
@@ -334,7 +334,7 @@ async def test_a_backup_imports_into_an_empty_database_and_reproduces_the_log(
     restored = open_store(other_empty_database, null_pool=True)
     assert await restored.read_all(limit=None) == await service.store.read_all(limit=None)
     assert await restored.verify() is None
-    assert await timeline.dump(restored.engine) == await timeline.dump(service.store.engine)
+    assert await read_model(restored.engine) == await read_model(service.store.engine)
     await restored.engine.dispose()
 
 

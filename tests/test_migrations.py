@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from msgspec.structs import astuple
 
 from events.db import create_engine
@@ -23,6 +25,38 @@ def table_names(url: str) -> set[str]:
         return found
 
     return asyncio.run(names())
+
+
+def schema_drift(url: str) -> list[object]:
+    """What Alembic finds different between the migrated database and the declared tables."""
+
+    def compare(sync: sa.Connection) -> list[object]:
+        return compare_metadata(MigrationContext.configure(sync), list(migrate.DECLARED))
+
+    async def drift() -> list[object]:
+        engine = create_engine(url, null_pool=True)
+        async with engine.connect() as conn:
+            found = await conn.run_sync(compare)
+        await engine.dispose()
+        return found
+
+    return asyncio.run(drift())
+
+
+def test_the_migrations_make_exactly_the_tables_the_code_declares(empty_database_url: str):
+    migrate.upgrade(empty_database_url)
+    assert schema_drift(empty_database_url) == []
+
+
+def test_a_table_the_code_declares_but_no_migration_makes_is_found(empty_database_url: str):
+    migrate.upgrade(empty_database_url)
+    extra = sa.Table(
+        "not_migrated", migrate.DECLARED[1], sa.Column("id", sa.Integer, primary_key=True)
+    )
+    try:
+        assert [d[0] for d in schema_drift(empty_database_url)] == ["add_table"]  # type: ignore[index]
+    finally:
+        migrate.DECLARED[1].remove(extra)
 
 
 def test_upgrade_downgrade_upgrade(empty_database_url: str):

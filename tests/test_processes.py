@@ -10,10 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from projections import timeline
 from service.tokens import create_token
 from service.wiring import open_store
-from tests.factories import fact_data
+from tests.factories import fact_data, read_model, rebuild
 from tests.served import Served
 
 
@@ -62,7 +61,7 @@ async def test_two_processes_writing_at_once(two_servers):
 
     assert len(created) == 60
     assert await store.verify() is None
-    incremental = await timeline.dump(store.engine)
-    await timeline.rebuild(store)
-    assert await timeline.dump(store.engine) == incremental
+    incremental = await read_model(store.engine)
+    await rebuild(store)
+    assert await read_model(store.engine) == incremental
     await store.engine.dispose()

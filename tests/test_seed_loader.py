@@ -24,7 +24,7 @@ from service.http.app import create_app
 from service.jobs import tasks as jobs
 from service.settings import Settings
 from service.wiring import open_store
-from tests.factories import fact_data, seeded_with_token
+from tests.factories import fact_data, read_model, rebuild, seeded_with_token
 
 
 async def fact(store: EventStore, fact_id: str):
@@ -205,7 +205,7 @@ AFTER_SPRING = dt.date(2026, 6, 15)
 
 
 async def elapse_on(store: EventStore, day: dt.date) -> list[str]:
-    report = await jobs.mark_all(store, await jobs.candidates(store.engine, day), day)
+    report = await jobs.mark_all(store, await jobs.candidates(store, day), day)
     return report.marked
 
 
@@ -330,9 +330,9 @@ def test_seed_after_an_api_edit_keeps_the_edit(database_url: str, seed_copy: Pat
                 records = await store.read_stream(f"seed-file-{ITALY_FILE}")
                 assert records and {r.type for r in records} == {"SeedFileLoaded.v1"}
                 assert await store.verify() is None
-                before = await timeline.dump(store.engine)
-                await timeline.rebuild(store)  # the projection skips the records' stream
-                assert await timeline.dump(store.engine) == before
+                before = await read_model(store.engine)
+                await rebuild(store)  # the projection skips the records' stream
+                assert await read_model(store.engine) == before
             finally:
                 await store.engine.dispose()
 

@@ -18,7 +18,7 @@ from seeds import loader
 from service import migrate
 from service.cli import main
 from service.wiring import open_store
-from tests.factories import make_fact
+from tests.factories import make_fact, read_model, rebuild
 
 
 async def some_history(store: EventStore) -> None:
@@ -122,9 +122,9 @@ async def test_a_log_with_seed_records_moves_and_replays(database_url: str, tmp_
     assert await import_file(copy, exported) == len(log)
     assert await copy.verify() is None
     assert await copy.read_all(limit=None) == log
-    imported = await timeline.dump(copy.engine)
-    await timeline.rebuild(copy)
-    assert await timeline.dump(copy.engine) == imported
+    imported = await read_model(copy.engine)
+    await rebuild(copy)
+    assert await read_model(copy.engine) == imported
     row = await copy.read(timeline.fact_row, fact_id)
     assert row is not None and row.fact().title["en"] == "Edited"
     assert row.fact().date.edtf == "2027-21"

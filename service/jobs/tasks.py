@@ -22,12 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.decider import FactState
 from events.elapse import ELAPSED, PENDING, mark_elapsed
-from events.facts import Fact
 from events.store import Clock, ConcurrencyError, EventStore, format_instant
 from events.tables import events as events_table
 from events.transfer import export_to
+from projections import timeline
 from projections.tables import checkpoints
-from projections.tables import facts as timeline_facts
 from service.jobs import runs as job_runs
 from service.settings import Settings
 
@@ -61,8 +60,6 @@ class UnknownJob(KeyError):
 
 # --- elapse -----------------------------------------------------------------------------
 
-_fact = msgspec.json.Decoder(Fact)
-
 
 class ElapseReport(msgspec.Struct):
     marked: list[str]
@@ -86,25 +83,9 @@ def today(clock: Clock) -> dt.date:
     return clock().astimezone(dt.UTC).date()
 
 
-async def candidates(engine: AsyncEngine, day: dt.date) -> list[tuple[FactState, int]]:
-    """Current facts that may have elapsed by `day`, with their versions (from the read model).
-
-    The query narrows; `events.elapse.decide` has the last word on each.
-    """
-    query = (
-        sa.select(timeline_facts.c.document, timeline_facts.c.version)
-        .where(
-            timeline_facts.c.valid_to.is_(None),
-            timeline_facts.c.retracted.is_(False),
-            timeline_facts.c.status.in_(sorted(PENDING)),
-            timeline_facts.c.end.is_not(None),
-            timeline_facts.c.end < day.isoformat(),
-        )
-        .order_by(timeline_facts.c.fact_id)
-    )
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return [(FactState(_fact.decode(document)), version) for document, version in rows]
+async def candidates(store: EventStore, day: dt.date) -> list[tuple[FactState, int]]:
+    """Current facts that may have elapsed by `day`, with their versions (from the read model)."""
+    return await store.read(timeline.may_have_elapsed, day, PENDING)
 
 
 async def mark_all(
@@ -124,7 +105,7 @@ async def mark_all(
 
 async def elapse(ctx: Context) -> str:
     day = today(ctx.clock)
-    return str(await mark_all(ctx.store, await candidates(ctx.store.engine, day), day))
+    return str(await mark_all(ctx.store, await candidates(ctx.store, day), day))
 
 
 # --- audit ------------------------------------------------------------------------------

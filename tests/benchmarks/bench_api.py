@@ -54,11 +54,11 @@ from events.decider import RecordFact, stream_id
 from events.facts import Fact
 from events.handler import handle
 from events.store import NO_STREAM, EventStore
-from projections import timeline
+from projections import projection, timeline
 from seeds import loader
 from service import migrate
 from service.wiring import open_store
-from tests.factories import make_fact
+from tests.factories import make_fact, rebuild
 from tests.served import Served
 
 from . import bench_seed, bench_store
@@ -411,10 +411,10 @@ def _time_rebuild(db: Path) -> float:
         try:
             head = await store.head()  # connect outside the timing
             started = time.perf_counter()
-            count = await timeline.rebuild(store)
+            count = await rebuild(store)
             elapsed = time.perf_counter() - started
             async with store.engine.connect() as conn:
-                position = await timeline.checkpoint(conn)
+                position = await projection.checkpoint(conn, timeline.NAME)
             if count != head or position != head:
                 raise RuntimeError(
                     f"rebuild replayed {count} events, checkpoint {position}, head {head}"
@@ -497,7 +497,7 @@ def _time_ours(
                     )
             elapsed = time.perf_counter() - started
             async with store.engine.connect() as conn:
-                position = await timeline.checkpoint(conn)
+                position = await projection.checkpoint(conn, timeline.NAME)
             head = await store.head()
             if head != len(facts) or position != head:
                 raise RuntimeError(

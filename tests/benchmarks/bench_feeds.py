@@ -176,7 +176,7 @@ def _memory(url: str, base_url: str) -> tuple[float, float]:
         try:
             if clear:
                 async with engine.begin() as conn:
-                    await calendar.clear(conn)
+                    await conn.execute(calendar.events.delete())
             tracemalloc.start()
             body, _ = await calendar.feed(engine, query, base_url, N_FACTS)
             peak = tracemalloc.get_traced_memory()[1]
