@@ -33,7 +33,7 @@ _STOP = frozenset(_STOP_WORDS.split())
 # The region's own states: a format is named by the partner beside them (+ Italy, – China).
 _REGION = frozenset({"KZ", "KG", "TJ", "TM", "UZ"})
 _ORDINALS: dict[str, int] = {}
-for _number, _words in enumerate(
+for _number, _forms in enumerate(
     (
         "first первый первая первое первого первой первом первую",
         "second второй вторая второе второго второй втором вторую",
@@ -48,7 +48,7 @@ for _number, _words in enumerate(
     ),
     start=1,
 ):
-    for _word in _words.split():
+    for _word in _forms.split():
         _ORDINALS[_word] = _number
 _NUMERAL_ORDINAL = re.compile(r"\b(\d{1,3})(?:-?(?:й|я|е|го|ой|ом|st|nd|rd|th))\b", re.IGNORECASE)
 SAME_EVENT = 3  # the score from which a candidate is taken to be the same event
@@ -61,7 +61,7 @@ def _stem(word: str) -> str:
 
 
 def _words(titles: Iterable[str]) -> set[str]:
-    out = set()
+    out: set[str] = set()
     for title in titles:
         for word in _WORD.findall(title):
             folded = word.casefold()
