@@ -304,7 +304,7 @@ def test_planned_and_elapsed_facts_are_tentative_with_the_status_in_the_title(ap
     assert api.client.post("/api/v1/facts", json=elapsed, headers=api.auth()).status_code == 201
     event = events(feed(api))["elapsed-summit"]
     assert event["STATUS"] == ["TENTATIVE"]
-    assert unescape_text(event["SUMMARY"][0]).endswith("(date passed, outcome not recorded)")
+    assert unescape_text(event["SUMMARY"][0]).endswith("(date passed, outcome unknown)")
 
 
 # --- hostile text ----------------------------------------------------------------------
@@ -420,8 +420,8 @@ def test_a_tag_that_repeats_the_kind_is_one_category(api: Api):
         (
             "elapsed",
             "2024-09",
-            "(month known: September 2024) (date passed, outcome not recorded)",
-            "(известен месяц: сентябрь 2024) (дата прошла, итог не записан)",
+            "(month known: September 2024) (date passed, outcome unknown)",
+            "(известен месяц: сентябрь 2024) (дата прошла, итог неизвестен)",
         ),
         ("planned", "2031-09", "(date to be confirmed: September 2031)", "(дата уточняется: сентябрь 2031)"),
         ("proposed", "2031", "(date to be confirmed: 2031)", "(дата уточняется: 2031)"),
