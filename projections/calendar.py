@@ -83,24 +83,13 @@ _TO_COME = frozenset({"planned", "proposed", "postponed"})
 
 
 class FeedQuery(msgspec.Struct, frozen=True, kw_only=True):
-    countries: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    fact_ids: tuple[str, ...] = ()
+    filters: timeline.Filters = msgspec.field(default_factory=timeline.Filters)
     lang: str = "en"
     any_precision: bool = False
 
     def params(self) -> list[tuple[str, str]]:
         """The query string that asks for this feed, in a canonical order."""
-        pairs = [
-            *(("id", v) for v in self.fact_ids),
-            *(("country", v) for v in self.countries),
-            *(("tag", v) for v in self.tags),
-            *(("status", v) for v in self.statuses),
-            *(("kind", v) for v in self.kinds),
-            ("lang", self.lang),
-        ]
+        pairs = [*self.filters.params(), ("lang", self.lang)]
         if self.any_precision:
             pairs.append(("precision", "any"))
         return pairs
@@ -242,23 +231,16 @@ def calendar_header(query: FeedQuery, base_url: str) -> bytes:
 
 
 def _calendar_name(query: FeedQuery) -> str:
-    lang = query.lang
-    parts = [participant_name(code, lang) for code in query.countries]
-    parts += [f"#{tag}" for tag in query.tags]
-    parts += [status_word(status, lang) for status in query.statuses]
-    parts += [kind_word(kind, lang) for kind in query.kinds]
+    lang, filters = query.lang, query.filters
+    parts = [participant_name(code, lang) for code in filters.countries]
+    parts += [f"#{tag}" for tag in filters.tags]
+    parts += [status_word(status, lang) for status in filters.statuses]
+    parts += [kind_word(kind, lang) for kind in filters.kinds]
     return words(lang).labels["site"] + (f": {', '.join(parts)}" if parts else "")
 
 
 def _filters(query: FeedQuery) -> timeline.Filters:
-    return timeline.Filters(
-        countries=list(query.countries),
-        tags=list(query.tags),
-        statuses=list(query.statuses),
-        kinds=list(query.kinds),
-        fact_ids=list(query.fact_ids),
-        precisions=[] if query.any_precision else ["day"],
-    )
+    return msgspec.structs.replace(query.filters, precisions=[] if query.any_precision else ["day"])
 
 
 class Entry(msgspec.Struct):

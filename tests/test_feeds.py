@@ -337,6 +337,16 @@ def test_a_carriage_return_in_a_title_is_refused_and_nothing_is_stored(api: Api)
     assert "crlf-summit" not in events(feed(api))
 
 
+def test_kind_is_repeatable_in_a_feed_as_in_the_api(api: Api):
+    def ids(**params) -> set[str]:
+        return set(events(feed(api, precision="any", **params)))
+
+    treaties, summits = ids(kind="treaty"), ids(kind="summit")
+    assert treaties and summits
+    assert ids(kind=["treaty", "summit"]) == treaties | summits == ids(kind="treaty,summit")
+    assert ids(kind=["treaty", "summit"]) == set(api.ids(kind=["treaty", "summit"])) & ids()
+
+
 # --- bad input --------------------------------------------------------------------------
 
 
