@@ -78,7 +78,9 @@ def repeated(name: str, values: Sequence[str] | None) -> list[str]:
     """A repeatable filter's values, however spelled: repeated (`kind=summit&kind=treaty`) or
     comma-separated (`kind=summit,treaty`, as the widget's attributes are); blanks (an empty
     form field) dropped, each value once."""
-    spelled = [v.strip() for raw in values or () for v in raw.split(",")]
+    # Only spaces are trimmed ("KZ, UZ"): a value ending in a line break is refused, not
+    # read as another ("x\n" is no fact id, whatever "x" is).
+    spelled = [v.strip(" ") for raw in values or () for v in raw.split(",")]
     given = [v for v in spelled if v]
     if len(given) > MAX_REPEAT:  # counted as given: the bound is on the work of reading them
         raise Problem(400, f"at most {MAX_REPEAT} values of {name}")
@@ -114,10 +116,10 @@ def check_fact_ids(values: Sequence[str] | None) -> list[str]:
 
 
 def parse_day(name: str, value: str | None) -> dt.date | None:
-    if value is None or not value.strip():
+    if not value:  # absent, or an empty form field
         return None
     try:
-        return dt.date.fromisoformat(value.strip())
+        return dt.date.fromisoformat(value)
     except ValueError:
         raise Problem(400, f"{name} must be an ISO date such as 2025-01-31") from None
 
