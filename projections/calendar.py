@@ -38,23 +38,23 @@ from events.facts import Fact
 from events.store import parse_instant
 from projections import timeline
 from projections.items import page_url
-from projections.names import participant_name
 from projections.projection import Projection
 from projections.tables import calendar_events as events
 from projections.tables import facts as timeline_facts
+from projections.vocabulary import kind_word, participant_name, status_word, words
 
 log = logging.getLogger(__name__)
 
 # Bump when the rendering changes, so kept events of the old rendering are not served.
-RENDERING = 3
+RENDERING = 4
 PRODID = "-//Timeline service//Central Asia diplomacy//EN"
 REFRESH = dt.timedelta(hours=3)
 END = b"END:VCALENDAR\r\n"
 
 
+# The calendar's own words; the statuses' and the fields' labels are the vocabulary's.
 TEXT = {
     "en": {
-        "calendar": "Central Asia diplomacy",
         "description": "Summits, treaties and ministerial meetings of Central Asian states, "
         "held and planned, from the timeline at {url}.",
         "tbc": "date to be confirmed: {label}",
@@ -62,22 +62,9 @@ TEXT = {
         "known_season": "season known: {label}",
         "known_year": "year known: {label}",
         "known_day": "exact date unknown: {label}",
-        "date": "Date",
-        "status": "Status",
-        "place": "Place",
-        "participants": "Participants",
-        "sources": "Sources",
         "note": "note",
-        "more": "More",
-        "held": "held",
-        "planned": "planned",
-        "proposed": "proposed",
-        "postponed": "postponed",
-        "cancelled": "cancelled",
-        "elapsed": "date passed, outcome not recorded",
     },
     "ru": {
-        "calendar": "Дипломатия Центральной Азии",
         "description": "Саммиты, договоры и министерские встречи государств Центральной "
         "Азии, состоявшиеся и запланированные, из хронологии {url}.",
         "tbc": "дата уточняется: {label}",
@@ -85,19 +72,7 @@ TEXT = {
         "known_season": "известно время года: {label}",
         "known_year": "известен год: {label}",
         "known_day": "точная дата неизвестна: {label}",
-        "date": "Дата",
-        "status": "Статус",
-        "place": "Место",
-        "participants": "Участники",
-        "sources": "Источники",
         "note": "примечание",
-        "more": "Подробнее",
-        "held": "состоялось",
-        "planned": "запланировано",
-        "proposed": "предложено",
-        "postponed": "перенесено",
-        "cancelled": "отменено",
-        "elapsed": "дата прошла, итог не записан",
     },
 }
 
@@ -109,24 +84,13 @@ _TO_COME = frozenset({"planned", "proposed", "postponed"})
 
 
 class FeedQuery(msgspec.Struct, frozen=True, kw_only=True):
-    countries: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    fact_ids: tuple[str, ...] = ()
+    filters: timeline.Filters = msgspec.field(default_factory=timeline.Filters)
     lang: str = "en"
     any_precision: bool = False
 
     def params(self) -> list[tuple[str, str]]:
         """The query string that asks for this feed, in a canonical order."""
-        pairs = [
-            *(("id", v) for v in self.fact_ids),
-            *(("country", v) for v in self.countries),
-            *(("tag", v) for v in self.tags),
-            *(("status", v) for v in self.statuses),
-            *(("kind", v) for v in self.kinds),
-            ("lang", self.lang),
-        ]
+        pairs = [*self.filters.params(), ("lang", self.lang)]
         if self.any_precision:
             pairs.append(("precision", "any"))
         return pairs
@@ -169,17 +133,17 @@ def _instant(text: str) -> dt.datetime:
 
 
 def _description(fact: Fact, bounds: DateBounds, lang: str, base_url: str) -> str:
-    words = TEXT[lang]
+    labels, note = words(lang).labels, TEXT[lang]["note"]
     lines = [fact.summary.get(lang) or fact.summary["en"], ""]
-    lines.append(f"{words['date']}: {bounds.label[lang]}")
-    lines.append(f"{words['status']}: {words.get(fact.status, fact.status)}")
+    lines.append(f"{labels['date']}: {bounds.label[lang]}")
+    lines.append(f"{labels['status']}: {status_word(fact.status, lang)}")
     if fact.place is not None:
-        lines.append(f"{words['place']}: {_location(fact, lang)}")
+        lines.append(f"{labels['place']}: {_location(fact, lang)}")
     if fact.participants:
         names = ", ".join(participant_name(code, lang) for code in fact.participants)
-        lines.append(f"{words['participants']}: {names}")
+        lines.append(f"{labels['participants']}: {names}")
     if fact.sources:
-        lines.append(f"{words['sources']}:")
+        lines.append(f"{labels['sources']}:")
         for source in fact.sources:
             line = f"- {source.title} ({source.date.isoformat()})"
             if source.locator:
@@ -187,9 +151,9 @@ def _description(fact: Fact, bounds: DateBounds, lang: str, base_url: str) -> st
             if source.url:
                 line += f" {source.url}"
             if source.note:
-                line += f" ({words['note']}: {source.note})"
+                line += f" ({note}: {source.note})"
             lines.append(line)
-    lines.append(f"{words['more']}: {page_url(base_url, fact.id, lang)}")
+    lines.append(f"{labels['more']}: {page_url(base_url, fact.id, lang)}")
     return "\n".join(lines)
 
 
@@ -215,12 +179,11 @@ def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
     if bounds.start is None or bounds.end is None or not in_calendars(row.start, row.end):
         raise ValueError(f"{fact.id}: {bounds.edtf} has no calendar event")
     exact = day_known(bounds)
-    words = TEXT[lang]
     summary = fact.title.get(lang) or fact.title["en"]
     if not exact:
         summary += f" ({_imprecision(fact.status, bounds, lang)})"
     if fact.status in _TITLE_STATUSES:
-        summary += f" ({words[fact.status]})"
+        summary += f" ({status_word(fact.status, lang)})"
     event = icalendar.Event.new(
         uid=event_uid(fact.id, base_url),
         stamp=_instant(row.updated_at),
@@ -244,12 +207,11 @@ def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
 
 def calendar_header(query: FeedQuery, base_url: str) -> bytes:
     """The VCALENDAR's own properties, up to (not including) its first VEVENT."""
-    words = TEXT[query.lang]
     params = query.params()
     source = f"{base_url}/calendar.ics?{urlencode(params)}"
     page = f"{base_url}/embed?{urlencode([p for p in params if p[0] != 'precision'])}"
     title = _calendar_name(query)
-    description = words["description"].format(url=base_url)
+    description = TEXT[query.lang]["description"].format(url=base_url)
     calendar = icalendar.Calendar.new(
         prodid=PRODID,
         calscale="GREGORIAN",
@@ -270,23 +232,16 @@ def calendar_header(query: FeedQuery, base_url: str) -> bytes:
 
 
 def _calendar_name(query: FeedQuery) -> str:
-    words = TEXT[query.lang]
-    parts = [participant_name(code, query.lang) for code in query.countries]
-    parts += [f"#{tag}" for tag in query.tags]
-    parts += [words.get(status, status) for status in query.statuses]
-    parts += list(query.kinds)
-    return words["calendar"] + (f": {', '.join(parts)}" if parts else "")
+    lang, filters = query.lang, query.filters
+    parts = [participant_name(code, lang) for code in filters.countries]
+    parts += [f"#{tag}" for tag in filters.tags]
+    parts += [status_word(status, lang) for status in filters.statuses]
+    parts += [kind_word(kind, lang) for kind in filters.kinds]
+    return words(lang).labels["site"] + (f": {', '.join(parts)}" if parts else "")
 
 
 def _filters(query: FeedQuery) -> timeline.Filters:
-    return timeline.Filters(
-        countries=list(query.countries),
-        tags=list(query.tags),
-        statuses=list(query.statuses),
-        kinds=list(query.kinds),
-        fact_ids=list(query.fact_ids),
-        precisions=[] if query.any_precision else ["day"],
-    )
+    return msgspec.structs.replace(query.filters, precisions=[] if query.any_precision else ["day"])
 
 
 class Entry(msgspec.Struct):

@@ -193,6 +193,8 @@ PROJECTION = Projection(NAME, (fact_tags, fact_countries, facts), project)
 
 
 class Filters(msgspec.Struct, kw_only=True):
+    """What a reader asks of the timeline; every route's filters (service/http/params.py)."""
+
     start: dt.date | None = None  # `from`
     end: dt.date | None = None  # `to`
     countries: list[str] = []
@@ -203,6 +205,22 @@ class Filters(msgspec.Struct, kw_only=True):
     precisions: list[str] = []
     text: str | None = None
     as_of_position: int | None = None  # None: now
+
+    def params(self) -> list[tuple[str, str]]:
+        """The query-string pairs that ask for these filters, in a canonical order (a feed's
+        URL, and so its calendar's UID, is made of them); not `precisions` nor `as_of`,
+        which each route says in its own way."""
+        pairs = [
+            *(("id", v) for v in self.fact_ids),
+            *(("country", v) for v in self.countries),
+            *(("tag", v) for v in self.tags),
+            *(("status", v) for v in self.statuses),
+            *(("kind", v) for v in self.kinds),
+        ]
+        for name, value in (("from", self.start), ("to", self.end), ("q", self.text)):
+            if value is not None:
+                pairs.append((name, str(value)))
+        return pairs
 
 
 class Cursor(msgspec.Struct, array_like=True):

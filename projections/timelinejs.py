@@ -20,35 +20,12 @@ import msgspec
 from events.dates import parse_edtf
 from projections import calendar
 from projections.items import Item
-from projections.names import participant_name
+from projections.vocabulary import participant_name, status_word, words
 
 # EDTF season code -> (first month, months it lasts); winter runs into the next year.
 _SEASON_START = {21: 3, 22: 6, 23: 9, 24: 12}
 _TOKEN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 _PLAIN_PRECISIONS = frozenset({"day", "month", "year"})
-
-STATUS_WORDS = {
-    "en": {
-        "held": "Held",
-        "planned": "Planned",
-        "proposed": "Proposed",
-        "postponed": "Postponed",
-        "cancelled": "Cancelled",
-        "elapsed": "Date passed, outcome unknown",
-    },
-    "ru": {
-        "held": "Состоялось",
-        "planned": "Запланировано",
-        "proposed": "Предложено",
-        "postponed": "Отложено",
-        "cancelled": "Отменено",
-        "elapsed": "Дата прошла, итог неизвестен",
-    },
-}
-WORDS = {
-    "en": {"participants": "Participants", "sources": "Sources", "calendar": "Add to calendar"},
-    "ru": {"participants": "Участники", "sources": "Источники", "calendar": "Добавить в календарь"},
-}
 
 
 class TLDate(msgspec.Struct, omit_defaults=True):
@@ -143,15 +120,16 @@ def _dates(text: str, label: str, lang: str) -> tuple[TLDate, TLDate | None, str
 
 
 def _html(item: Item, lang: str) -> str:
-    words, statuses = WORDS.get(lang, WORDS["en"]), STATUS_WORDS.get(lang, STATUS_WORDS["en"])
-    status = escape(statuses.get(item.status, item.status))
+    labels = words(lang).labels
+    said = status_word(item.status, lang)
+    status = escape(said[:1].upper() + said[1:])  # it begins the event's text
     where = f" · {escape(item.place.name)}" if item.place else ""
     parts = [f"<p><strong>{status}</strong>{where}</p>"]
     if item.summary:
         parts.append(f"<p>{escape(item.summary)}</p>")
     if item.participants:
         names = ", ".join(participant_name(code, lang) for code in item.participants)
-        parts.append(f"<p>{words['participants']}: {escape(names)}</p>")
+        parts.append(f"<p>{labels['participants']}: {escape(names)}</p>")
     if item.sources:
         cited = []
         for source in item.sources:
@@ -160,10 +138,10 @@ def _html(item: Item, lang: str) -> str:
                 title = f'<a href="{escape(source.url)}">{title}</a>'
             detail = ", ".join(str(x) for x in (source.date, source.locator) if x)
             cited.append(f"<li>{title} ({escape(detail)})</li>")
-        parts.append(f"<p>{words['sources']}:</p><ul>{''.join(cited)}</ul>")
-    links = [f'<a href="{escape(item.links.page)}">{calendar.TEXT[lang]["more"]}</a>']
+        parts.append(f"<p>{labels['sources']}:</p><ul>{''.join(cited)}</ul>")
+    links = [f'<a href="{escape(item.links.page)}">{labels["more"]}</a>']
     if calendar.in_calendars(item.date.start, item.date.end):
-        links.append(f'<a href="{escape(item.links.ics)}">{words["calendar"]}</a>')
+        links.append(f'<a href="{escape(item.links.ics)}">{labels["add_to_calendar"]}</a>')
     parts.append(f"<p>{' · '.join(links)}</p>")
     return "".join(parts)
 

@@ -127,6 +127,18 @@ def test_pagination_walks_every_fact_once(api: Api):
     assert len(set(seen)) == 15
 
 
+def test_kind_is_repeatable_like_every_filter_and_may_be_comma_separated(api: Api):
+    treaties, summits = api.ids(kind="treaty"), api.ids(kind="summit")
+    assert treaties and summits
+    both = api.ids(kind=["treaty", "summit"])
+    assert sorted(both) == sorted(treaties + summits)
+    assert api.ids(kind="treaty,summit") == both == api.ids(kind=["summit", "treaty", "treaty"])
+    assert api.ids(country="KZ, UZ") == api.ids(country=["KZ", "UZ"])  # as a form sends it
+    assert_problem(
+        api.client.get("/api/v1/timeline", params={"kind": "treaty,picnic"}), 400, "picnic"
+    )
+
+
 @pytest.mark.parametrize(
     "params, word",
     [

@@ -17,7 +17,7 @@ import pytest
 from litestar.testing import TestClient
 
 from events.dates import parse_edtf
-from projections import timelinejs
+from projections import timeline, timelinejs
 from projections.items import DateView, Item, Links, PlaceView, SourceView
 from service.http import embed
 from service.http.app import create_app
@@ -126,6 +126,14 @@ def test_embed_page_is_framable_from_any_origin_and_locked_down(client: Client):
     assert re.search(r'<event-timeline [^>]*lang="ru" country="KZ,UZ"', page)
 
 
+def test_embed_page_takes_kinds_as_every_route_does(client: Client):
+    page = client.get("/embed", params={"kind": ["treaty", "summit,treaty"]}).text
+    assert re.search(r'<event-timeline [^>]*kind="treaty,summit"', page)
+    canonical = html.unescape(re.search(r'<link rel="canonical" href="([^"]+)"', page)[1])
+    assert canonical == f"{BASE}/embed?lang=en&kind=treaty&kind=summit"
+    assert "calendar.ics?kind=treaty&amp;kind=summit&amp;lang=en" in page
+
+
 def test_embed_page_head_advertises_oembed(client: Client):
     page = client.get("/embed", params={"country": "KZ", "tag": "summit"}).text
     match = re.search(r'<link rel="alternate" type="application/json\+oembed" href="([^"]+)"', page)
@@ -142,7 +150,8 @@ def test_embed_page_head_advertises_oembed(client: Client):
 
 def test_embed_page_escapes_everything_it_echoes():
     hostile = '"><script>alert(1)</script>'
-    filters = embed.EmbedFilters(lang="en", tags=(hostile,), countries=("KZ",))
+    shown = timeline.Filters(tags=[hostile], countries=["KZ"])
+    filters = embed.EmbedFilters(lang="en", filters=shown)
     page = embed.embed_page(BASE, filters)
     assert "<script>alert(1)" not in page
     assert "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the attribute and title

@@ -304,7 +304,7 @@ def test_planned_and_elapsed_facts_are_tentative_with_the_status_in_the_title(ap
     assert api.client.post("/api/v1/facts", json=elapsed, headers=api.auth()).status_code == 201
     event = events(feed(api))["elapsed-summit"]
     assert event["STATUS"] == ["TENTATIVE"]
-    assert unescape_text(event["SUMMARY"][0]).endswith("(date passed, outcome not recorded)")
+    assert unescape_text(event["SUMMARY"][0]).endswith("(date passed, outcome unknown)")
 
 
 # --- hostile text ----------------------------------------------------------------------
@@ -335,6 +335,16 @@ def test_a_carriage_return_in_a_title_is_refused_and_nothing_is_stored(api: Api)
     assert response.status_code in (400, 422), response.text
     assert api.client.get("/api/v1/facts/crlf-summit").status_code == 404
     assert "crlf-summit" not in events(feed(api))
+
+
+def test_kind_is_repeatable_in_a_feed_as_in_the_api(api: Api):
+    def ids(**params) -> set[str]:
+        return set(events(feed(api, precision="any", **params)))
+
+    treaties, summits = ids(kind="treaty"), ids(kind="summit")
+    assert treaties and summits
+    assert ids(kind=["treaty", "summit"]) == treaties | summits == ids(kind="treaty,summit")
+    assert ids(kind=["treaty", "summit"]) == set(api.ids(kind=["treaty", "summit"])) & ids()
 
 
 # --- bad input --------------------------------------------------------------------------
@@ -420,8 +430,8 @@ def test_a_tag_that_repeats_the_kind_is_one_category(api: Api):
         (
             "elapsed",
             "2024-09",
-            "(month known: September 2024) (date passed, outcome not recorded)",
-            "(известен месяц: сентябрь 2024) (дата прошла, итог не записан)",
+            "(month known: September 2024) (date passed, outcome unknown)",
+            "(известен месяц: сентябрь 2024) (дата прошла, итог неизвестен)",
         ),
         ("planned", "2031-09", "(date to be confirmed: September 2031)", "(дата уточняется: сентябрь 2031)"),
         ("proposed", "2031", "(date to be confirmed: 2031)", "(дата уточняется: 2031)"),

@@ -36,7 +36,7 @@ from tests.conftest import PostgresDatabases
 from tests.factories import StepClock, make_fact, read_model, tamper
 
 TODAY = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
-PHRASE = "date passed, outcome not recorded"  # how the feeds word the status
+PHRASE = "date passed, outcome unknown"  # how the feeds word the status
 
 # id -> (status, EDTF date), and whether the elapse job must mark it on TODAY
 FACTS: dict[str, tuple[str, str, bool]] = {

@@ -93,9 +93,9 @@ async def timeline_page(
     summary="The timeline: facts in date order, filtered",
     description=(
         "Facts ordered by start, then span (more precise first), then id. A fact matches "
-        "`from`/`to` when its [start, end] overlaps them. Repeated `country`, `tag` and "
-        "`status` values match any of them. `as_of` gives the timeline as the service knew "
-        "it at that instant."
+        "`from`/`to` when its [start, end] overlaps them. Repeated (or comma-separated) "
+        "`country`, `tag`, `status` and `kind` values match any of them. `as_of` gives the "
+        "timeline as the service knew it at that instant."
     ),
 )
 async def get_timeline(

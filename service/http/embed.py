@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as dt
 import gzip
 import hashlib
 import re
@@ -24,7 +23,6 @@ from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.params import Parameter
 
-from events.facts import COUNTRIES, KINDS, ORGANISATIONS, STATUSES, TAG
 from projections import timeline, timelinejs
 from projections.items import Item, feed_url
 from service.http import api, params
@@ -33,7 +31,6 @@ from service.http.problems import Problem
 
 WIDGET_DIR = Path(__file__).resolve().parents[1] / "widget"
 THEMES = ("auto", "light", "dark")
-MAX_VALUES = params.MAX_REPEAT
 EMBED_SIZE = (800, 480)  # the iframe's size before a consumer's maxwidth / maxheight
 TIMELINEJS_MAX_FACTS = 5000  # one TimelineJS document; more would not be readable anyway
 PAGE = 1000
@@ -134,44 +131,35 @@ def cached(
 
 
 class EmbedFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """What an embed page shows: the widget's filters, in a canonical order."""
+    """What an embed page shows: the widget's filters, its language and theme."""
 
     lang: str
-    countries: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    kind: str | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
+    filters: timeline.Filters = msgspec.field(default_factory=timeline.Filters)
     theme: str = "auto"
 
     def query(self) -> str:
-        pairs: list[tuple[str, str]] = [("lang", self.lang)]
-        pairs += [("country", c) for c in self.countries]
-        pairs += [("tag", t) for t in self.tags]
-        pairs += [("status", s) for s in self.statuses]
-        for name, value in (("kind", self.kind), ("from", self.start), ("to", self.end)):
-            if value is not None:
-                pairs.append((name, str(value)))
+        """The page's query string, in a canonical order."""
+        pairs = [("lang", self.lang), *self.filters.params()]
         if self.theme != "auto":
             pairs.append(("theme", self.theme))
         return urlencode(pairs)
 
     def widget_attributes(self) -> dict[str, str]:
+        filters = self.filters
         attributes = {
             "lang": self.lang,
-            "country": ",".join(self.countries),
-            "tag": ",".join(self.tags),
-            "status": ",".join(self.statuses),
-            "kind": self.kind or "",
-            "from": str(self.start or ""),
-            "to": str(self.end or ""),
+            "country": ",".join(filters.countries),
+            "tag": ",".join(filters.tags),
+            "status": ",".join(filters.statuses),
+            "kind": ",".join(filters.kinds),
+            "from": str(filters.start or ""),
+            "to": str(filters.end or ""),
             "theme": self.theme if self.theme != "auto" else "",
         }
         return {name: value for name, value in attributes.items() if value}
 
     def title(self) -> str:
-        scope = [*self.countries, *self.tags]
+        scope = [*self.filters.countries, *self.filters.tags]
         return TITLES[self.lang] + (f": {', '.join(scope)}" if scope else "")
 
 
@@ -182,53 +170,23 @@ def _one(query: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _many(
-    query: Mapping[str, Sequence[str]], name: str, valid: frozenset[str] | re.Pattern[str]
-) -> tuple[str, ...]:
-    # repeated (country=KZ&country=UZ) or comma-separated (country=KZ,UZ), as the widget takes
-    values = [v.strip() for raw in query.get(name) or [] for v in raw.split(",") if v.strip()]
-    if len(values) > MAX_VALUES:
-        raise Problem(400, f"at most {MAX_VALUES} values of {name}")
-    for value in values:
-        ok = value in valid if isinstance(valid, frozenset) else valid.match(value)
-        if not ok:
-            raise Problem(400, f"{name}: {value[:60]!r} is not a known value")
-    return tuple(dict.fromkeys(values))
-
-
-def _date(query: Mapping[str, Sequence[str]], name: str) -> dt.date | None:
-    value = _one(query, name)
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise Problem(400, f"{name} must be an ISO date such as 2025-01-31") from None
-
-
 def embed_filters(
     query: Mapping[str, Sequence[str]], accept_language: str | None = None
 ) -> EmbedFilters:
     """Check an embed page's query (unknown parameters are ignored); Problem(400) if bad."""
-    kind = _one(query, "kind")
-    if kind is not None and kind not in KINDS:
-        raise Problem(400, f"kind: {kind[:60]!r} is not a known value")
+    filters = params.timeline_filters(
+        from_=_one(query, "from"),
+        to=_one(query, "to"),
+        country=query.get("country"),
+        tag=query.get("tag"),
+        status=query.get("status"),
+        kind=query.get("kind"),
+    )
     theme = _one(query, "theme") or "auto"
     if theme not in THEMES:
         raise Problem(400, f"theme must be one of {', '.join(THEMES)}")
-    start, end = _date(query, "from"), _date(query, "to")
-    if start and end and end < start:
-        raise Problem(400, "`to` is before `from`")
-    return EmbedFilters(
-        lang=params.choose_lang(_one(query, "lang"), accept_language),
-        countries=_many(query, "country", COUNTRIES | ORGANISATIONS),
-        tags=_many(query, "tag", TAG),
-        statuses=_many(query, "status", STATUSES),
-        kind=kind,
-        start=start,
-        end=end,
-        theme=theme,
-    )
+    lang = params.choose_lang(_one(query, "lang"), accept_language)
+    return EmbedFilters(lang=lang, filters=filters, theme=theme)
 
 
 def embed_url(base_url: str, filters: EmbedFilters) -> str:
@@ -246,12 +204,13 @@ def embed_page(base_url: str, filters: EmbedFilters) -> str:
         for name, value in filters.widget_attributes().items()
     )
     page_url = embed_url(base_url, filters)
+    shown = filters.filters
     feed = feed_url(
         base_url,
-        country=list(filters.countries),
-        tag=list(filters.tags),
-        status=list(filters.statuses),
-        kind=filters.kind or "",
+        country=shown.countries,
+        tag=shown.tags,
+        status=shown.statuses,
+        kind=shown.kinds,
         lang=filters.lang,
     )
     return PAGE_TEMPLATE.substitute(
@@ -355,8 +314,8 @@ async def widget_script(request: Request) -> Response[bytes]:
     media_type=MediaType.HTML,
     summary="A page showing the widget, to put in an iframe on any site",
     description=(
-        "Takes the widget's filters: `lang`, `country`, `tag`, `status` (repeated or "
-        "comma-separated), `kind`, `from`, `to` and `theme` (auto, light, dark)."
+        "Takes the widget's filters: `lang`, `country`, `tag`, `status`, `kind` (repeated "
+        "or comma-separated), `from`, `to` and `theme` (auto, light, dark)."
     ),
 )
 async def embed(request: Request, state: State) -> Response[bytes]:

@@ -9,9 +9,8 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 
 from events.dates import parse_edtf
-from events.facts import COUNTRIES, KINDS, ORGANISATIONS, STATUSES
 from projections import calendar, timeline
-from service.http.params import base_url, check_fact_ids, check_tags, checked, choose_lang
+from service.http.params import COUNTRY, REPEATABLE, base_url, choose_lang, timeline_filters
 from service.http.problems import Problem
 
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
@@ -40,22 +39,18 @@ MAX_FEED_EVENTS = 10_000
 async def get_calendar(
     request: Request,
     state: State,
-    id: Annotated[list[str] | None, Parameter(description="fact id; repeatable")] = None,
-    country: Annotated[list[str] | None, Parameter(description="ISO alpha-2 or EU, UN, …")] = None,
-    tag: list[str] | None = None,
-    status: list[str] | None = None,
-    kind: list[str] | None = None,
+    id: Annotated[list[str] | None, Parameter(description=f"fact id; {REPEATABLE}")] = None,
+    country: Annotated[list[str] | None, Parameter(description=COUNTRY)] = None,
+    tag: Annotated[list[str] | None, Parameter(description=REPEATABLE)] = None,
+    status: Annotated[list[str] | None, Parameter(description=REPEATABLE)] = None,
+    kind: Annotated[list[str] | None, Parameter(description=REPEATABLE)] = None,
     lang: Annotated[str | None, Parameter(description="en or ru")] = None,
     precision: Annotated[str, Parameter(description="day (default) or any")] = "day",
 ) -> Response[bytes]:
     if precision not in PRECISIONS:
         raise Problem(400, f"precision must be day or any, not {precision[:40]!r}")
     query = calendar.FeedQuery(
-        fact_ids=tuple(check_fact_ids(id)),
-        countries=tuple(checked("country", country, COUNTRIES | ORGANISATIONS)),
-        tags=tuple(check_tags(tag)),
-        statuses=tuple(checked("status", status, STATUSES)),
-        kinds=tuple(checked("kind", kind, KINDS)),
+        filters=timeline_filters(id=id, country=country, tag=tag, status=status, kind=kind),
         lang=choose_lang(lang, request.headers.get("accept-language")),
         any_precision=precision == "any",
     )
@@ -69,9 +64,11 @@ async def get_calendar(
             f"{exc.count} facts match this feed, more than the {exc.limit} one feed may hold; "
             "narrow it with country, tag, status or kind",
         ) from None
-    if count == 0 and len(query.fact_ids) == 1:
+    if count == 0 and len(query.filters.fact_ids) == 1:
         await _explain_missing_event(state, query)
-    filename = f"{query.fact_ids[0]}.ics" if len(query.fact_ids) == 1 else "timeline.ics"
+    filename = (
+        f"{query.filters.fact_ids[0]}.ics" if len(query.filters.fact_ids) == 1 else "timeline.ics"
+    )
     return Response(
         body,
         media_type=MEDIA_TYPE,
@@ -81,7 +78,7 @@ async def get_calendar(
 
 async def _explain_missing_event(state: State, query: calendar.FeedQuery) -> None:
     """An "add to calendar" link that yields nothing says why, instead of an empty calendar."""
-    fact_id = query.fact_ids[0]
+    fact_id = query.filters.fact_ids[0]
     row = await state.store.read(timeline.fact_row, fact_id)
     if row is None:
         raise Problem(404, f"no fact {fact_id!r}")

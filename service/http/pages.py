@@ -23,9 +23,8 @@ from events.dates import DateBounds, parse_edtf
 from events.decider import stream_id
 from events.facts import FACT_ID, MAX_ID
 from projections import timeline
-from projections.calendar import TEXT as CALENDAR_TEXT
 from projections.items import Item, feed_url, item, page_url, webcal
-from projections.names import participant_name
+from projections.vocabulary import event_word, participant_name, status_word, words
 from service.http.conditional import READ
 from service.http.params import base_url, choose_lang
 
@@ -41,28 +40,15 @@ HOME_CSP = (
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
-WORDS: dict[str, dict[str, str]] = {
+# The pages' own words; a fact's field labels, statuses and events are the vocabulary's.
+_PAGE_WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "site": "Central Asia diplomacy",
         "tagline": "Summits, treaties and ministerial meetings of Central Asian states, "
         "held and planned, each dated at the precision its source gives.",
-        "date": "Date",
-        "status": "Status",
-        "kind": "Kind",
-        "place": "Place",
-        "participants": "Participants",
-        "sources": "Sources",
         "history": "History",
-        "add": "Add to calendar",
         "subscribe": "Subscribe to the timeline",
         "json": "This fact as JSON",
         "other": "Русский",
-        "recorded": "recorded",
-        "revised": "text revised",
-        "rescheduled": "date changed",
-        "status_changed": "status changed",
-        "cited": "source added",
-        "retracted": "retracted",
         "gone": "This fact was retracted",
         "gone_detail": "It is no longer part of the timeline. Its history remains readable:",
         "missing": "No such fact",
@@ -77,26 +63,12 @@ WORDS: dict[str, dict[str, str]] = {
         "no_calendar": "An open-ended period has no place in a calendar.",
     },
     "ru": {
-        "site": "Дипломатия Центральной Азии",
         "tagline": "Саммиты, договоры и министерские встречи государств Центральной Азии, "
         "состоявшиеся и запланированные, с датами той точности, что дает источник.",
-        "date": "Дата",
-        "status": "Статус",
-        "kind": "Тип",
-        "place": "Место",
-        "participants": "Участники",
-        "sources": "Источники",
         "history": "История",
-        "add": "Добавить в календарь",
         "subscribe": "Подписаться на хронологию",
         "json": "Этот факт в JSON",
         "other": "English",
-        "recorded": "записано",
-        "revised": "текст изменен",
-        "rescheduled": "дата изменена",
-        "status_changed": "статус изменен",
-        "cited": "добавлен источник",
-        "retracted": "отозвано",
         "gone": "Этот факт отозван",
         "gone_detail": "Он больше не входит в хронологию. Его история доступна:",
         "missing": "Такого факта нет",
@@ -111,14 +83,7 @@ WORDS: dict[str, dict[str, str]] = {
         "no_calendar": "У открытого периода нет места в календаре.",
     },
 }
-_HISTORY_WORDS = {
-    "FactRecorded": "recorded",
-    "FactRevised": "revised",
-    "FactRescheduled": "rescheduled",
-    "FactStatusChanged": "status_changed",
-    "SourceCited": "cited",
-    "FactRetracted": "retracted",
-}
+WORDS = {lang: {**words(lang).labels, **own} for lang, own in _PAGE_WORDS.items()}
 # schema.org's eventStatus for each status; "held" and "elapsed" were scheduled events.
 _EVENT_STATUS = {
     "held": "EventScheduled",
@@ -172,14 +137,12 @@ def json_ld(view: Item, bounds: DateBounds, url: str, lang: str) -> str:
 
 
 def _history(recorded: list[Any], lang: str) -> list[dict[str, str | None]]:
-    words = WORDS[lang]
     out = []
     for r in recorded:
-        name = r.type.split(".")[0]
         out.append(
             {
                 "when": r.recorded_at[:10],
-                "what": words.get(_HISTORY_WORDS.get(name, ""), name),
+                "what": event_word(r.type, lang),
                 "actor": r.actor,
                 "reason": r.reason,
             }
@@ -210,9 +173,8 @@ async def fact_page(
     request: Request, state: State, fact_id: str, lang: str | None = None
 ) -> Template:
     language = choose_lang(lang, request.headers.get("accept-language"))
-    words = WORDS[language]
     base = base_url(state)
-    common = {"lang": language, "words": words, "base": base}
+    common = {"lang": language, "words": WORDS[language], "base": base}
     row = await state.store.read(timeline.fact_row, fact_id) if _check_id(fact_id) else None
     if row is None:
         return _html("missing.html.jinja2", common, status=404)
@@ -231,7 +193,7 @@ async def fact_page(
         "url": url,
         "other_url": page_url(base, fact_id, other),
         "other_lang": other,
-        "status_word": CALENDAR_TEXT[language].get(view.status, view.status),
+        "status_word": status_word(view.status, language),
         "place": (
             f"{view.place.name}, {participant_name(view.place.country, language)}"
             if view.place and view.place.country

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
@@ -73,10 +74,21 @@ def parse_as_of(value: str | None) -> dt.datetime | None:
         ) from None
 
 
-def checked(name: str, values: list[str] | None, allowed: frozenset[str]) -> list[str]:
-    values = values or []
-    if len(values) > MAX_REPEAT:
+def repeated(name: str, values: Sequence[str] | None) -> list[str]:
+    """A repeatable filter's values, however spelled: repeated (`kind=summit&kind=treaty`) or
+    comma-separated (`kind=summit,treaty`, as the widget's attributes are); blanks (an empty
+    form field) dropped, each value once."""
+    # Only spaces are trimmed ("KZ, UZ"): a value ending in a line break is refused, not
+    # read as another ("x\n" is no fact id, whatever "x" is).
+    spelled = [v.strip(" ") for raw in values or () for v in raw.split(",")]
+    given = [v for v in spelled if v]
+    if len(given) > MAX_REPEAT:  # counted as given: the bound is on the work of reading them
         raise Problem(400, f"at most {MAX_REPEAT} values of {name}")
+    return list(dict.fromkeys(given))
+
+
+def checked(name: str, values: Sequence[str] | None, allowed: frozenset[str]) -> list[str]:
+    values = repeated(name, values)
     for value in values:
         if value not in allowed:
             raise Problem(400, f"{name}: {value[:60]!r} is not a known value")
@@ -84,25 +96,32 @@ def checked(name: str, values: list[str] | None, allowed: frozenset[str]) -> lis
 
 
 def _slugs(
-    name: str, values: list[str] | None, pattern: re.Pattern[str], longest: int, what: str
+    name: str, values: Sequence[str] | None, pattern: re.Pattern[str], longest: int, what: str
 ) -> list[str]:
     """Repeated slug filters (ids, tags): as every stored one is, since anything else could
     match nothing, and a NUL byte in one is an error of PostgreSQL's, not an empty answer."""
-    values = values or []
-    if len(values) > MAX_REPEAT:
-        raise Problem(400, f"at most {MAX_REPEAT} values of {name}")
+    values = repeated(name, values)
     for value in values:
         if len(value) > longest or not pattern.fullmatch(value):
             raise Problem(400, f"{name}: {value[:60]!r} is not {what} (a lowercase slug)")
     return values
 
 
-def check_tags(values: list[str] | None) -> list[str]:
+def check_tags(values: Sequence[str] | None) -> list[str]:
     return _slugs("tag", values, TAG, MAX_TAG, "a tag")
 
 
-def check_fact_ids(values: list[str] | None) -> list[str]:
+def check_fact_ids(values: Sequence[str] | None) -> list[str]:
     return _slugs("id", values, FACT_ID, MAX_ID, "a fact id")
+
+
+def parse_day(name: str, value: str | None) -> dt.date | None:
+    if not value:  # absent, or an empty form field
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Problem(400, f"{name} must be an ISO date such as 2025-01-31") from None
 
 
 def check_text(q: str | None) -> str | None:
@@ -152,6 +171,40 @@ def base_url(state: State) -> str:
     return state.settings.base_url
 
 
+def timeline_filters(
+    *,
+    from_: str | None = None,
+    to: str | None = None,
+    country: Sequence[str] | None = None,
+    tag: Sequence[str] | None = None,
+    status: Sequence[str] | None = None,
+    kind: Sequence[str] | None = None,
+    id: Sequence[str] | None = None,
+    q: str | None = None,
+) -> timeline.Filters:
+    """The timeline's filters, checked: the one parser of the timeline API, TimelineJS, the
+    feeds, the embed page and the workspace, so that a filter is spelled, repeated and
+    refused alike everywhere. Each route passes the filters it takes."""
+    start, end = parse_day("from", from_), parse_day("to", to)
+    if start and end and end < start:
+        raise Problem(400, "`to` is before `from`")
+    return timeline.Filters(
+        start=start,
+        end=end,
+        countries=checked("country", country, COUNTRIES | ORGANISATIONS),
+        tags=check_tags(tag),
+        statuses=checked("status", status, STATUSES),
+        kinds=checked("kind", kind, KINDS),
+        fact_ids=check_fact_ids(id),
+        text=check_text(q),
+    )
+
+
+REPEATABLE = "repeatable, or comma-separated"
+COUNTRY = f"ISO alpha-2 or EU, UN, …; {REPEATABLE}"
+DATE: dict[str, object] = {"format": "date"}  # parsed by parse_day, said in the schema
+
+
 class TimelineQuery(msgspec.Struct):
     filters: timeline.Filters
     lang: str
@@ -160,30 +213,24 @@ class TimelineQuery(msgspec.Struct):
 async def timeline_query(
     request: Request,
     state: State,
-    from_: Annotated[dt.date | None, QueryParameter(name="from", description="ISO date")] = None,
-    to: Annotated[dt.date | None, Parameter(description="ISO date")] = None,
-    country: Annotated[list[str] | None, Parameter(description="ISO alpha-2 or EU, UN, …")] = None,
-    tag: list[str] | None = None,
-    status: list[str] | None = None,
-    kind: str | None = None,
+    from_: Annotated[
+        str | None, QueryParameter(name="from", description="ISO date", schema_extra=DATE)
+    ] = None,
+    to: Annotated[str | None, Parameter(description="ISO date", schema_extra=DATE)] = None,
+    country: Annotated[list[str] | None, Parameter(description=COUNTRY)] = None,
+    tag: Annotated[list[str] | None, Parameter(description=REPEATABLE)] = None,
+    status: Annotated[list[str] | None, Parameter(description=REPEATABLE)] = None,
+    kind: Annotated[list[str] | None, Parameter(description=REPEATABLE)] = None,
     q: Annotated[str | None, Parameter(max_length=200)] = None,
     lang: Annotated[str | None, Parameter(description="en or ru")] = None,
     as_of: Annotated[str | None, Parameter(description="RFC 3339 instant")] = None,
 ) -> TimelineQuery:
     """The timeline's filters from the query string, checked: one dependency for every
     route that serves the timeline in some format."""
-    filters = timeline.Filters(
-        start=from_,
-        end=to,
-        countries=checked("country", country, COUNTRIES | ORGANISATIONS),
-        tags=check_tags(tag),
-        statuses=checked("status", status, STATUSES),
-        kinds=checked("kind", [kind] if kind else [], KINDS),
-        text=check_text(q),
-        as_of_position=await as_of_position(state.store, parse_as_of(as_of)),
+    filters = timeline_filters(
+        from_=from_, to=to, country=country, tag=tag, status=status, kind=kind, q=q
     )
-    if from_ and to and to < from_:
-        raise Problem(400, "`to` is before `from`")
+    filters.as_of_position = await as_of_position(state.store, parse_as_of(as_of))
     return TimelineQuery(filters, choose_lang(lang, request.headers.get("accept-language")))
 
 

@@ -62,11 +62,9 @@ from events.handler import handle
 from events.store import ConcurrencyError, RecordedEvent, parse_instant, utc_now
 from projections import documents as queue
 from projections import timeline
-from projections.calendar import TEXT as CALENDAR_TEXT
-from projections.names import participant_name
+from projections.vocabulary import event_word, participant_name, words
 from service.http import documents
 from service.http.auth import FailureLimiter
-from service.http.pages import _HISTORY_WORDS, WORDS
 from service.http.params import TIMELINE, TimelineQuery
 from service.http.problems import Problem, handle_exception
 from service.tokens import actor_for, tokens
@@ -84,8 +82,7 @@ COOKIE = "timeline_edit"
 SESSION_SECONDS = 12 * 3600  # a working day; then sign in again
 ANONYMOUS_SECONDS = 3600  # the sign-in form's own session, for its CSRF token
 LANG = "en"  # the workspace's own words are English; the facts' texts are in both languages
-STATUS_WORDS = CALENDAR_TEXT[LANG]
-EVENT_WORDS = {name: WORDS[LANG][key] for name, key in _HISTORY_WORDS.items()}
+STATUS_WORDS = words(LANG).statuses
 NOTICES = {
     "signed-in": "You are signed in.",
     "signed-out": "You are signed out.",
@@ -486,9 +483,8 @@ def versions(recorded: list[RecordedEvent]) -> list[Version]:
     for r in recorded:
         before = state.fact if state else None
         state = evolve(state, r.event())
-        name = r.type.split(".")[0]
         after = None if state is None or state.retracted else state.fact
-        out.append(Version(r, EVENT_WORDS.get(name, name), after, differences(before, after)))
+        out.append(Version(r, event_word(r.type, LANG), after, differences(before, after)))
     return out
 
 
@@ -1100,7 +1096,7 @@ async def recent_changes(request: Request, state: State, session: Session) -> Te
         {
             "event": r,
             "fact_id": r.stream_id[len(STREAM_PREFIX) :],
-            "what": EVENT_WORDS.get(r.type.split(".")[0], r.type),
+            "what": words(LANG).events.get(r.type.split(".")[0], r.type),
         }
         for r in reversed(found[-50:])
     ]
