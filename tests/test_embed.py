@@ -26,7 +26,7 @@ from tests.api_client import assert_problem
 from tests.factories import fact_data, seeded_with_token
 
 BASE = "https://timeline.example.org"
-WIDGET_JS = (embed.WIDGET_DIR / "widget.js").read_bytes()
+WIDGET_JS = embed.join_widget()
 
 
 class Client:
@@ -83,6 +83,45 @@ def test_widget_script_is_javascript_with_validators_and_cache_headers(client: C
         "/widget.js", headers={"Accept-Encoding": "identity", "If-None-Match": '"x"'}
     )
     assert stale.status_code == 200
+
+
+def test_widget_script_is_its_parts_in_one_closure_without_comment_lines():
+    served = WIDGET_JS.decode()
+    assert served.startswith("/*! <event-timeline>")
+    body = served[served.index("(() => {\n'use strict';\n") :]
+    assert body.endswith("})();\n")
+    at = 0
+    for name in embed.WIDGET_PARTS:
+        source = (embed.WIDGET_DIR / name).read_text(encoding="utf-8")
+        for line in source.splitlines():
+            if line.lstrip().startswith("//"):
+                continue
+            found = served.find(line + "\n", at)
+            assert found >= 0, f"{name}: {line!r} is not served where it belongs"
+            at = found + len(line)
+        # what was left out was never inside a string: the CSS and the markup stay whole
+        for literal in template_literals(source):
+            assert not re.search(r"\n\s*//", literal), f"{name}: {literal[:60]!r}"
+            assert literal in served
+    assert not re.search(r"^\s*//", served, re.M)
+
+
+def template_literals(source: str) -> list[str]:
+    """The `...` strings of a script (its regular expressions have no quotes to confuse)."""
+    literals, at = [], 0
+    while (start := re.search(r"//|/\*|['\"`]", source[at:])) is not None:
+        begin = at + start.start()
+        token = start[0]
+        if token == "//":
+            at = source.index("\n", begin)
+            continue
+        closing = {"/*": r"\*/", "'": r"(?<!\\)'", '"': r'(?<!\\)"', "`": r"(?<!\\)`"}[token]
+        end = re.compile(closing).search(source, begin + len(token))
+        assert end is not None, f"unclosed {token} at {begin}"
+        if token == "`":
+            literals.append(source[begin : end.end()])
+        at = end.end()
+    return literals
 
 
 def test_widget_script_is_sent_gzipped_within_the_size_goal(client: Client):
