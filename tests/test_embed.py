@@ -124,6 +124,27 @@ def template_literals(source: str) -> list[str]:
     return literals
 
 
+def test_widget_script_has_a_content_hashed_url_cached_for_good(client: Client):
+    path = embed.WIDGET_PATH
+    assert path == f"/widget.{hashlib.sha256(WIDGET_JS).hexdigest()[:20]}.js"
+    response = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.content == WIDGET_JS
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["cross-origin-resource-policy"] == "cross-origin"
+    stable = client.get("/widget.js", headers={"Accept-Encoding": "identity"})
+    assert response.headers["etag"] == stable.headers["etag"]
+    assert "immutable" not in stable.headers["cache-control"]  # the alias may change
+    zipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.content == WIDGET_JS
+    wrong = "/widget." + "0" * 20 + ".js"
+    assert_problem(client.get(wrong), 404)
+    assert_problem(client.get(path.replace(".js", ".jsx")), 404)
+    schema = client.get("/schema/openapi.json").json()
+    assert "/widget.js" in schema["paths"] and path not in schema["paths"]
+
+
 def test_widget_script_is_sent_gzipped_within_the_size_goal(client: Client):
     response = client.get("/widget.js", headers={"Accept-Encoding": "gzip, deflate"})
     assert response.headers["content-encoding"] == "gzip"
@@ -160,7 +181,7 @@ def test_embed_page_is_framable_from_any_origin_and_locked_down(client: Client):
     digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     assert csp["style-src"] == f"'sha256-{digest}'"
     assert "<script>" not in page
-    assert '<script src="widget.js" defer></script>' in page
+    assert f'<script src="{embed.WIDGET_PATH[1:]}" defer></script>' in page  # relative
     assert '<html lang="ru">' in page
     assert re.search(r'<event-timeline [^>]*lang="ru" country="KZ,UZ"', page)
 

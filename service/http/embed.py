@@ -39,6 +39,7 @@ TIMELINEJS_MAX_FACTS = 5000  # one TimelineJS document; more would not be readab
 PAGE = 1000
 
 SCRIPT_CACHE = "public, max-age=600, stale-while-revalidate=86400"
+HASHED_SCRIPT_CACHE = "public, max-age=31536000, immutable"
 PAGE_CACHE = "public, max-age=300"
 OEMBED_CACHE_SECONDS = 3600
 
@@ -94,6 +95,8 @@ def join_widget() -> bytes:
 
 
 WIDGET = Asset.of(join_widget())
+# The same script at a URL that changes whenever it does, so it may be cached for good.
+WIDGET_PATH = f"/widget.{WIDGET.digest}.js"
 PAGE_TEMPLATE = Template((WIDGET_DIR / "embed.html").read_text(encoding="utf-8"))
 
 
@@ -292,6 +295,7 @@ def embed_page(base_url: str, filters: EmbedFilters) -> str:
         attributes=attributes,
         feed_url=escape(feed),
         feed_label=escape(FEED_LABELS[filters.lang]),
+        widget_script=escape(WIDGET_PATH.removeprefix("/")),
     )
 
 
@@ -382,6 +386,14 @@ def _widget_response(request: Request, cache_control: str) -> Response[bytes]:
 @get("/widget.js", media_type="text/javascript", summary="The <event-timeline> widget")
 async def widget_script(request: Request) -> Response[bytes]:
     return _widget_response(request, SCRIPT_CACHE)
+
+
+# A path made at startup: Litestar matches parameters only as whole path segments, and any
+# other hash is an unknown path, so the app's own 404 answers it. Not in the OpenAPI
+# document, whose paths would otherwise change with each edit to the widget.
+@get(WIDGET_PATH, media_type="text/javascript", include_in_schema=False)
+async def hashed_widget_script(request: Request) -> Response[bytes]:
+    return _widget_response(request, HASHED_SCRIPT_CACHE)
 
 
 @get(
@@ -486,4 +498,4 @@ async def get_timelinejs(
     return await asyncio.to_thread(timelinejs.timelinejs, items, timeline_query.lang)
 
 
-ROUTES = [widget_script, embed, oembed, get_timelinejs]
+ROUTES = [widget_script, hashed_widget_script, embed, oembed, get_timelinejs]
