@@ -26,7 +26,7 @@ from tests.api_client import assert_problem
 from tests.factories import fact_data, seeded_with_token
 
 BASE = "https://timeline.example.org"
-WIDGET_JS = (embed.WIDGET_DIR / "widget.js").read_bytes()
+WIDGET_JS = embed.join_widget()
 
 
 class Client:
@@ -85,6 +85,66 @@ def test_widget_script_is_javascript_with_validators_and_cache_headers(client: C
     assert stale.status_code == 200
 
 
+def test_widget_script_is_its_parts_in_one_closure_without_comment_lines():
+    served = WIDGET_JS.decode()
+    assert served.startswith("/*! <event-timeline>")
+    body = served[served.index("(() => {\n'use strict';\n") :]
+    assert body.endswith("})();\n")
+    at = 0
+    for name in embed.WIDGET_PARTS:
+        source = (embed.WIDGET_DIR / name).read_text(encoding="utf-8")
+        for line in source.splitlines():
+            if line.lstrip().startswith("//"):
+                continue
+            found = served.find(line + "\n", at)
+            assert found >= 0, f"{name}: {line!r} is not served where it belongs"
+            at = found + len(line)
+        # what was left out was never inside a string: the CSS and the markup stay whole
+        for literal in template_literals(source):
+            assert not re.search(r"\n\s*//", literal), f"{name}: {literal[:60]!r}"
+            assert literal in served
+    assert not re.search(r"^\s*//", served, re.M)
+
+
+def template_literals(source: str) -> list[str]:
+    """The `...` strings of a script (its regular expressions have no quotes to confuse)."""
+    literals, at = [], 0
+    while (start := re.search(r"//|/\*|['\"`]", source[at:])) is not None:
+        begin = at + start.start()
+        token = start[0]
+        if token == "//":
+            at = source.index("\n", begin)
+            continue
+        closing = {"/*": r"\*/", "'": r"(?<!\\)'", '"': r'(?<!\\)"', "`": r"(?<!\\)`"}[token]
+        end = re.compile(closing).search(source, begin + len(token))
+        assert end is not None, f"unclosed {token} at {begin}"
+        if token == "`":
+            literals.append(source[begin : end.end()])
+        at = end.end()
+    return literals
+
+
+def test_widget_script_has_a_content_hashed_url_cached_for_good(client: Client):
+    path = embed.WIDGET_PATH
+    assert path == f"/widget.{hashlib.sha256(WIDGET_JS).hexdigest()[:20]}.js"
+    response = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.content == WIDGET_JS
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["cross-origin-resource-policy"] == "cross-origin"
+    stable = client.get("/widget.js", headers={"Accept-Encoding": "identity"})
+    assert response.headers["etag"] == stable.headers["etag"]
+    assert "immutable" not in stable.headers["cache-control"]  # the alias may change
+    zipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.content == WIDGET_JS
+    wrong = "/widget." + "0" * 20 + ".js"
+    assert_problem(client.get(wrong), 404)
+    assert_problem(client.get(path.replace(".js", ".jsx")), 404)
+    schema = client.get("/schema/openapi.json").json()
+    assert "/widget.js" in schema["paths"] and path not in schema["paths"]
+
+
 def test_widget_script_is_sent_gzipped_within_the_size_goal(client: Client):
     response = client.get("/widget.js", headers={"Accept-Encoding": "gzip, deflate"})
     assert response.headers["content-encoding"] == "gzip"
@@ -121,7 +181,7 @@ def test_embed_page_is_framable_from_any_origin_and_locked_down(client: Client):
     digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     assert csp["style-src"] == f"'sha256-{digest}'"
     assert "<script>" not in page
-    assert '<script src="widget.js" defer></script>' in page
+    assert f'<script src="{embed.WIDGET_PATH[1:]}" defer></script>' in page  # relative
     assert '<html lang="ru">' in page
     assert re.search(r'<event-timeline [^>]*lang="ru" country="KZ,UZ"', page)
 

@@ -36,6 +36,7 @@ TIMELINEJS_MAX_FACTS = 5000  # one TimelineJS document; more would not be readab
 PAGE = 1000
 
 SCRIPT_CACHE = "public, max-age=600, stale-while-revalidate=86400"
+HASHED_SCRIPT_CACHE = "public, max-age=31536000, immutable"
 PAGE_CACHE = "public, max-age=300"
 OEMBED_CACHE_SECONDS = 3600
 
@@ -47,20 +48,52 @@ FEED_LABELS = {"en": "Subscribe to the calendar feed", "ru": "Подписать
 
 
 class Asset(msgspec.Struct, frozen=True):
-    """A file served as is, with its gzipped form and an ETag for each."""
+    """A script served as is, with its gzipped form and an ETag (its content hash) for each."""
 
     body: bytes
     gzipped: bytes
-    etag: str
+    digest: str
 
     @classmethod
-    def read(cls, name: str) -> Asset:
-        body = (WIDGET_DIR / name).read_bytes()
+    def of(cls, body: bytes) -> Asset:
         digest = hashlib.sha256(body).hexdigest()[:20]
-        return cls(body=body, gzipped=gzip.compress(body, 9, mtime=0), etag=f'"{digest}"')
+        return cls(body=body, gzipped=gzip.compress(body, 9, mtime=0), digest=digest)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.digest}"'
 
 
-WIDGET = Asset.read("widget.js")
+# The widget's sources, in the order they are joined: each may use the names of those
+# before it (model.js's constants are the styles' too; element.js uses them all).
+WIDGET_PARTS = ("model.js", "strings.js", "styles.js", "element.js")
+
+
+def join_widget() -> bytes:
+    """The one file embedders load: the parts in one closure, so their top-level names are
+    each other's and no one else's, with no modules or build step for the pages.
+
+    Lines that are only a `//` comment are left out: the sources may say why at length and
+    embedders still get the script within its size budget (no template literal of the
+    widget has a line starting with `//`; a test holds them to it)."""
+    lines = [
+        line
+        for name in WIDGET_PARTS
+        for line in (WIDGET_DIR / name).read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("//")
+    ]
+    header = [
+        "/*! <event-timeline>: the timeline service's embeddable widget. No dependencies.",
+        f" * Joined from service/widget/{{{','.join(WIDGET_PARTS)}}}, comments left out. */",
+        "(() => {",
+        "'use strict';",
+    ]
+    return "\n".join([*header, *lines, "})();", ""]).encode()
+
+
+WIDGET = Asset.of(join_widget())
+# The same script at a URL that changes whenever it does, so it may be cached for good.
+WIDGET_PATH = f"/widget.{WIDGET.digest}.js"
 PAGE_TEMPLATE = Template((WIDGET_DIR / "embed.html").read_text(encoding="utf-8"))
 
 
@@ -221,6 +254,7 @@ def embed_page(base_url: str, filters: EmbedFilters) -> str:
         attributes=attributes,
         feed_url=escape(feed),
         feed_label=escape(FEED_LABELS[filters.lang]),
+        widget_script=escape(WIDGET_PATH.removeprefix("/")),
     )
 
 
@@ -297,16 +331,28 @@ def oembed_for(
 # --- handlers -----------------------------------------------------------------------------
 
 
-@get("/widget.js", media_type="text/javascript", summary="The <event-timeline> widget")
-async def widget_script(request: Request) -> Response[bytes]:
+def _widget_response(request: Request, cache_control: str) -> Response[bytes]:
     return cached(
         request,
         WIDGET.body,
         gzipped=WIDGET.gzipped,
         media_type="text/javascript",  # Litestar adds "; charset=utf-8" to text/*
         etag=WIDGET.etag,
-        headers={"Cache-Control": SCRIPT_CACHE, "Cross-Origin-Resource-Policy": "cross-origin"},
+        headers={"Cache-Control": cache_control, "Cross-Origin-Resource-Policy": "cross-origin"},
     )
+
+
+@get("/widget.js", media_type="text/javascript", summary="The <event-timeline> widget")
+async def widget_script(request: Request) -> Response[bytes]:
+    return _widget_response(request, SCRIPT_CACHE)
+
+
+# A path made at startup: Litestar matches parameters only as whole path segments, and any
+# other hash is an unknown path, so the app's own 404 answers it. Not in the OpenAPI
+# document, whose paths would otherwise change with each edit to the widget.
+@get(WIDGET_PATH, media_type="text/javascript", include_in_schema=False)
+async def hashed_widget_script(request: Request) -> Response[bytes]:
+    return _widget_response(request, HASHED_SCRIPT_CACHE)
 
 
 @get(
@@ -411,4 +457,4 @@ async def get_timelinejs(
     return await asyncio.to_thread(timelinejs.timelinejs, items, timeline_query.lang)
 
 
-ROUTES = [widget_script, embed, oembed, get_timelinejs]
+ROUTES = [widget_script, hashed_widget_script, embed, oembed, get_timelinejs]
