@@ -26,7 +26,7 @@ const STRINGS = {
     today: 'сегодня', hint: 'Ctrl + колесо меняет масштаб, стрелки переходят между событиями', more: (n) => `↓ ещё ${n}`,
     count: (n, all) => (n === all ? '' : `${n} из `) + `${all} ${ruEvents(all)}`,
     status: {
-      held: 'состоялось', planned: 'запланировано', proposed: 'предложено', postponed: 'отложено',
+      held: 'состоялось', planned: 'запланировано', proposed: 'предложено', postponed: 'перенесено',
       cancelled: 'отменено', elapsed: 'дата прошла, итог неизвестен',
     },
     kind: {
