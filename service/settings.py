@@ -40,7 +40,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     scheduler_lock_file: str = ""  # SQLite only; default: DATABASE.scheduler.lock beside it
     backup_dir: str = "backups"
     backup_keep: int = 7
-    # Signs the editors' workspace sessions (service/http/workspace.py); unset: a random secret
+    # Signs the editors' workspace sessions (service/http/workspace/sessions.py); unset: a random secret
     # per process, so sessions end when it restarts and workers must share one to agree.
     session_secret: str = ""
 

@@ -21,6 +21,7 @@ from litestar.testing import TestClient
 
 from service.http import workspace
 from service.http.app import create_app
+from service.http.workspace import forms, history, sessions
 from service.settings import Settings
 from service.tokens import tokens
 from service.wiring import open_store
@@ -182,11 +183,11 @@ def test_a_revoked_token_ends_its_session(desk: Desk) -> None:
 
 def test_a_tampered_cookie_is_no_session(desk: Desk) -> None:
     desk.sign_in()
-    value = desk.client.cookies.get(workspace.COOKIE)
+    value = desk.client.cookies.get(sessions.COOKIE)
     _, mac = value.split(".")
-    forged = workspace.Session("n", 2**40, "someone-else", "x")
+    forged = sessions.Session("n", 2**40, "someone-else", "x")
     body = base64.urlsafe_b64encode(msgspec.json.encode(forged)).decode().rstrip("=")
-    desk.client.cookies.set(workspace.COOKIE, f"{body}.{mac}", domain="timeline.example.org")
+    desk.client.cookies.set(sessions.COOKIE, f"{body}.{mac}", domain="timeline.example.org")
     assert desk.client.get("/edit", follow_redirects=False).status_code == 303
 
 
@@ -228,7 +229,7 @@ def test_a_document_is_read_its_evidence_marked_and_proposals_accepted_and_rejec
     # accept the new summit with a corrected English title and its id
     before = desk.events()
     form = f"/edit/documents/{doc_id}"
-    fields = workspace.form_values(_proposed(summit))
+    fields = forms.form_values(_proposed(summit))
     refused = desk.post(
         f"/edit/documents/{doc_id}/proposals/{summit['id']}/accept",
         form,
@@ -294,12 +295,12 @@ def test_a_refinement_accepted_against_a_changed_fact_is_refused_until_read_agai
     change = desk.post(
         f"/edit/facts/{FACT}",
         f"/edit/facts/{FACT}",
-        **{**workspace.form_values(desk_fact(desk)), "tags": "c5"},
+        **{**forms.form_values(desk_fact(desk)), "tags": "c5"},
         version=version,
         reason="tagged",
     )
     assert change.status_code == 303, change.text
-    fields = workspace.form_values(_proposed(meeting))
+    fields = forms.form_values(_proposed(meeting))
     response = desk.client.post(
         f"/edit/documents/{doc_id}/proposals/{meeting['id']}/accept",
         data={"csrf": csrf, **fields, "version": version},
@@ -350,7 +351,7 @@ def test_a_stale_edit_shows_the_other_change_and_is_redone_on_top(desk: Desk) ->
     path = f"/edit/facts/{FACT}"
     page = desk.client.get(path).text
     csrf, version = csrf_of(page), re.search(r'name="version" value="(\d+)"', page).group(1)
-    read = workspace.form_values(desk_fact(desk))
+    read = forms.form_values(desk_fact(desk))
     # someone else changes the status through the API meanwhile
     other = desk.client.patch(
         f"/api/v1/facts/{FACT}",
@@ -435,7 +436,7 @@ def test_a_refused_fact_form_shows_the_error_by_its_field_and_stores_nothing(des
 def test_history_shows_each_version_with_readable_date_differences(desk: Desk) -> None:
     desk.sign_in()
     path = f"/edit/facts/{FACT}"
-    fields = workspace.form_values(desk_fact(desk))
+    fields = forms.form_values(desk_fact(desk))
     response = desk.post(
         path, path, **{**fields, "date.edtf": "2018-03-15", "version": "1", "reason": "the day"}
     )
@@ -518,7 +519,7 @@ def test_odd_input_to_every_form_is_a_page_never_a_500(desk: Desk) -> None:
     desk.sign_in()
     doc_id = _receive(desk)
     csrf = desk.csrf("/edit")
-    names = [*workspace.LABELS, "version", "new", "next"]
+    names = [*history.LABELS, "version", "new", "next"]
     paths = [
         "/edit/documents",
         f"/edit/documents/{doc_id}/proposals/p1/accept",
@@ -535,7 +536,7 @@ def test_odd_input_to_every_form_is_a_page_never_a_500(desk: Desk) -> None:
             data = {name: value for name in names}
             data["csrf"] = csrf
             if i % 2:  # half the time with the fact fields sensible but one odd
-                data = {**workspace.form_values(desk_fact(desk)), "date.edtf": value, "csrf": csrf}
+                data = {**forms.form_values(desk_fact(desk)), "date.edtf": value, "csrf": csrf}
             response = desk.client.post(path, data=data, follow_redirects=False)
             assert response.status_code < 500, (path, value, response.text[-500:])
             assert "<script>alert" not in response.text
@@ -548,7 +549,7 @@ def test_a_stale_edit_of_the_same_field_says_both_changed_it(desk: Desk) -> None
     path = f"/edit/facts/{FACT}"
     page = desk.client.get(path).text
     csrf, version = csrf_of(page), re.search(r'name="version" value="(\d+)"', page).group(1)
-    read = workspace.form_values(desk_fact(desk))
+    read = forms.form_values(desk_fact(desk))
     other = desk.client.patch(
         f"/api/v1/facts/{FACT}",
         json={"title": {"en": "Their title"}, "reason": "theirs"},
@@ -570,7 +571,7 @@ def test_a_stale_edit_of_the_same_field_says_both_changed_it(desk: Desk) -> None
 def test_a_new_fact_with_a_taken_id_is_refused_by_its_id(desk: Desk) -> None:
     desk.sign_in()
     before = desk.events()
-    fields = {**workspace.form_values(desk_fact(desk)), "id": FACT}
+    fields = {**forms.form_values(desk_fact(desk)), "id": FACT}
     response = desk.post("/edit/facts", "/edit/facts/new", **fields)
     assert response.status_code == 409 and "already exists" in error_of(response.text, "id")
     assert desk.events() == before
