@@ -26,6 +26,7 @@ from projections import timeline
 from projections.items import Item, feed_url, item, page_url, webcal
 from projections.vocabulary import event_word, participant_name, status_word, words
 from service.http.conditional import READ
+from service.http.embed import WIDGET_PATH
 from service.http.params import base_url, choose_lang
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -220,6 +221,7 @@ async def home(request: Request, state: State, lang: str | None = None) -> Templ
         "lang": language,
         "words": WORDS[language],
         "base": base,
+        "widget_script": f"{base}{WIDGET_PATH}",
         "feed": webcal(feed_url(base, lang=language)),
         "other_url": f"{base}/?lang={'ru' if language == 'en' else 'en'}",
     }
