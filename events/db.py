@@ -108,6 +108,7 @@ def _sqlite_refuses_writes(twin: sa.Engine) -> bool:
     # the lock shows that writes work.
     pooled = twin.raw_connection()
     db = pooled.driver_connection
+    assert db is not None  # a connection just taken from the pool is open
     try:
         db.execute("PRAGMA busy_timeout=0")
         try:

@@ -174,7 +174,8 @@ def _insert_rows(conn: sa.Connection, rows: list[Row]) -> None:
     if not rows:
         return
     conn.execute(_INSERT_FACTS, [msgspec.structs.asdict(r) for r in rows])
-    countries, tags = [], []
+    countries: list[dict[str, Any]] = []
+    tags: list[dict[str, Any]] = []
     for row in rows:
         fact = row.fact()
         key = {"fact_id": row.fact_id, "version": row.version}
@@ -291,7 +292,7 @@ def _escape_like(text: str) -> str:
 _CURRENT = sa.select(facts).where(_valid_at(None), facts.c.retracted.is_(False))
 
 
-def select_rows(filters: Filters) -> sa.Select:
+def select_rows(filters: Filters) -> sa.Select[Any]:
     query = (
         _CURRENT
         if filters.as_of_position is None
