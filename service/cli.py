@@ -15,7 +15,8 @@ import click
 import sqlalchemy as sa
 from alembic.util import CommandError
 
-from events.store import EventStore, RecordedEvent, utc_now
+from events.instants import utc_now
+from events.store import EventStore, RecordedEvent
 from events.transfer import TransferError, export_file, import_file
 from projections import calendar, documents, timeline
 from seeds import loader

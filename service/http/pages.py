@@ -213,7 +213,7 @@ async def fact_page(
     words = WORDS[language]
     base = base_url(state)
     common = {"lang": language, "words": words, "base": base}
-    row = await state.store.read(timeline.fact_row, fact_id) if _check_id(fact_id) else None
+    row = await state.database.run(timeline.fact_row, fact_id) if _check_id(fact_id) else None
     if row is None:
         return _html("missing.html.jinja2", common, status=404)
     if row.retracted:

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.decider import FactState
 from events.elapse import ELAPSED, PENDING, mark_elapsed
 from events.facts import Fact
-from events.store import Clock, ConcurrencyError, EventStore, format_instant
+from events.instants import Clock, format_instant
+from events.store import ConcurrencyError, EventStore
 from events.tables import events as events_table
 from events.transfer import export_to
 from projections.tables import checkpoints
