@@ -60,6 +60,7 @@ def run_with_store(work: Callable[[EventStore], Awaitable[T]]) -> T:
             await migrate.require_current(store.engine, url)
             return await work(store)
         finally:
+            await store.close()
             await store.engine.dispose()
 
     with database_errors(url):
