@@ -152,9 +152,11 @@ class _Writers:
         synchronous = self.here.db.execute("PRAGMA synchronous").fetchone()[0]
         self.on_loop = synchronous <= 1  # OFF or NORMAL
         self.lock = threading.Lock()  # the loop's connection: one user at a time
-        # The loop's commits since the last checkpoint. The loop adds to it (under `lock`)
-        # only while it is below CHECKPOINT_AFTER, and the thread resets it only once it
-        # has reached it: never both at once, so it needs no lock of its own.
+        # The loop's commits since the last checkpoint, written from two threads: the
+        # loop (the one event loop appending here) adds to it only while it is below
+        # CHECKPOINT_AFTER, the writer thread resets it only once it has reached it, so
+        # the two never write it at once. Were they to (appends on here from a second
+        # event loop), a count lost would only move one checkpoint.
         self.commits_here = 0
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
 
