@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Connections taken with this execution option start their transaction with
 # BEGIN IMMEDIATE on SQLite, so two writers queue on the database lock up front instead
@@ -87,6 +92,54 @@ def sqlite_twin(engine: AsyncEngine) -> sa.Engine | None:
     None for in-memory databases and engines not made by `create_engine`.
     """
     return _twins.get(engine.sync_engine)
+
+
+class Database:
+    """An engine, and how read-model queries run on it.
+
+    A query is a synchronous function of a SQLAlchemy connection (`query(conn, ...)`), so a
+    read model's queries are plain functions that the store's projections and tests can
+    call on any connection.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._twin = sqlite_twin(engine)
+        # PostgreSQL: SQLAlchemy sends no BEGIN of its own, so a one-statement read is
+        # one round trip.
+        self._autocommit = (
+            engine if is_sqlite(engine) else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+
+    async def run(
+        self, query: Callable[Concatenate[sa.Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run a short read, `query(conn, ...)`.
+
+        On a SQLite file it runs right here on a connection of the synchronous twin, in one
+        read transaction: in WAL mode a reader never waits for a writer, and a short read
+        costs less than handing it to a driver thread. On PostgreSQL each of its statements
+        is one round trip, in autocommit.
+        """
+        if self._twin is not None:
+            with self._twin.connect() as conn:
+                return query(conn, *args, **kwargs)
+        async with self._autocommit.connect() as aconn:
+            return await aconn.run_sync(query, *args, **kwargs)
+
+    async def run_bulk(
+        self, query: Callable[Concatenate[sa.Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`run` for thousands of rows: on SQLite in a thread, not to hold up the loop."""
+        twin = self._twin
+        if twin is None:
+            return await self.run(query, *args, **kwargs)
+
+        def in_thread() -> T:
+            with twin.connect() as conn:
+                return query(conn, *args, **kwargs)
+
+        return await asyncio.to_thread(in_thread)
 
 
 async def refuses_writes(engine: AsyncEngine) -> bool:

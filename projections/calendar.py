@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.dates import DateBounds, parse_edtf
 from events.facts import Fact
-from events.store import parse_instant
+from events.instants import parse_instant
 from projections import timeline
 from projections.items import page_url
 from projections.projection import Projection

@@ -390,7 +390,7 @@ def rows_at(conn: sa.Connection, keys: Sequence[Key]) -> list[Row]:
 
 
 def fact_row(conn: sa.Connection, fact_id: str, as_of_position: int | None = None) -> Row | None:
-    """The fact's row (retracted or not) as of a position, or now (through `EventStore.read`)."""
+    """The fact's row (retracted or not) as of a position, or now (through `Database.run`)."""
     query = sa.select(facts).where(facts.c.fact_id == fact_id, _valid_at(as_of_position))
     row = conn.execute(query).first()
     return _to_row(row) if row else None

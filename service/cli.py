@@ -15,7 +15,8 @@ import click
 import sqlalchemy as sa
 from alembic.util import CommandError
 
-from events.store import EventStore, RecordedEvent, utc_now
+from events.instants import utc_now
+from events.store import EventStore, RecordedEvent
 from events.transfer import TransferError, export_file, import_file
 from projections import projection, registry
 from seeds import loader
@@ -59,6 +60,7 @@ def run_with_store(work: Callable[[EventStore], Awaitable[T]]) -> T:
             await migrate.require_current(store.engine, url)
             return await work(store)
         finally:
+            await store.close()
             await store.engine.dispose()
 
     with database_errors(url):

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.db import WRITE
-from events.store import format_instant, utc_now
+from events.instants import format_instant, utc_now
 
 log = logging.getLogger("timeline.tokens")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from events.db import create_engine
-from events.store import Clock, EventStore, utc_now
+from events.instants import Clock, utc_now
+from events.store import EventStore
 from projections import registry
 
 

@@ -120,7 +120,9 @@ def database_url(backend: str, tmp_path: Path, postgres_databases: PostgresDatab
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[EventStore]:
     engine = create_engine(database_url)
-    yield EventStore(engine)
+    store = EventStore(engine)
+    yield store
+    await store.close()
     await engine.dispose()
 
 

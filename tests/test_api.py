@@ -380,7 +380,7 @@ def _fresh_pages(database_url: str, lang: str, **filters) -> list[bytes]:
         pages, after = [], None
         try:
             while True:
-                rows, after = await store.read(
+                rows, after = await store.database.run(
                     timeline.page, timeline.Filters(**filters), limit=4, after=after
                 )
                 cursor = timeline.encode_cursor(after) if after else None

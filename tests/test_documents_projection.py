@@ -54,13 +54,13 @@ async def test_a_received_document_is_in_the_queue_with_its_proposals(
     projected: EventStore,
 ) -> None:
     doc_id = await _receive(projected)
-    found = await projected.read(queue.document, doc_id)
+    found = await projected.database.run(queue.document, doc_id)
     assert found is not None
     row, proposals = found
     assert row.decoded() == DOCUMENT and row.received_by == "alice"
     assert [(p.proposal_id, p.state) for p in proposals] == [("p1", "open"), ("p2", "open")]
     assert proposals[1].decoded().inferred == ["year from the document's date"]
-    queue_rows = await projected.read(queue.open_queue, limit=10)
+    queue_rows = await projected.database.run(queue.open_queue, limit=10)
     assert [p.proposal_id for p, _ in queue_rows] == ["p1", "p2"]
 
 
@@ -74,10 +74,10 @@ async def test_decisions_leave_the_queue_and_survive_a_rebuild(projected: EventS
     rejected = review.decide(review.RejectProposal("p2", "a statistic, not an event"), state)
     await projected.append(stream_id(doc_id), rejected, expected_version=4, actor="carol")
 
-    (summary,) = await projected.read(queue.document_list, limit=10, before=None)
+    (summary,) = await projected.database.run(queue.document_list, limit=10, before=None)
     assert (summary.open, summary.total) == (0, 2)
-    assert await projected.read(queue.open_queue, limit=10) == []
-    _, proposals = await projected.read(queue.document, doc_id)
+    assert await projected.database.run(queue.open_queue, limit=10) == []
+    _, proposals = await projected.database.run(queue.document, doc_id)
     assert [(p.state, p.decided_by, p.fact_id, p.reason) for p in proposals] == [
         ("accepted", "bob", "some-fact", None),
         ("rejected", "carol", None, "a statistic, not an event"),

@@ -68,7 +68,7 @@ class Service:
         await handle(self.store, fact_id, RecordFact(fact), actor="editor")
 
     async def status(self, fact_id: str) -> str:
-        row = await self.store.read(timeline.fact_row, fact_id)
+        row = await self.store.database.run(timeline.fact_row, fact_id)
         assert row is not None
         return row.status
 

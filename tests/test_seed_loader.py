@@ -210,7 +210,7 @@ async def elapse_on(store: EventStore, day: dt.date) -> list[str]:
 
 
 async def row(store: EventStore, fact_id: str) -> timeline.Row:
-    found = await store.read(timeline.fact_row, fact_id)
+    found = await store.database.run(timeline.fact_row, fact_id)
     assert found is not None
     return found
 

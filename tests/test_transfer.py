@@ -125,7 +125,7 @@ async def test_a_log_with_seed_records_moves_and_replays(database_url: str, tmp_
     imported = await read_model(copy.engine)
     await rebuild(copy)
     assert await read_model(copy.engine) == imported
-    row = await copy.read(timeline.fact_row, fact_id)
+    row = await copy.database.run(timeline.fact_row, fact_id)
     assert row is not None and row.fact().title["en"] == "Edited"
     assert row.fact().date.edtf == "2027-21"
     await copy.engine.dispose()

@@ -73,7 +73,7 @@ class FactChange(ChangeFact, kw_only=True):
 async def timeline_page(
     state: State, query: TimelineQuery, limit: int, after: timeline.Cursor | None
 ) -> Page:
-    rows, next_cursor = await state.store.read(
+    rows, next_cursor = await state.database.run(
         timeline.page, query.filters, limit=limit, after=after
     )
     url = base_url(state)
@@ -121,7 +121,7 @@ async def timeline_body(
 ) -> bytes:
     """`timeline_page` as JSON, the same bytes, from items kept already rendered where it
     can: the page's query reads only which fact versions it holds."""
-    keys, next_cursor = await state.store.read(
+    keys, next_cursor = await state.database.run(
         timeline.page_keys, query.filters, limit=limit, after=after
     )
     kept: EncodedItems = state.encoded_items
@@ -129,7 +129,7 @@ async def timeline_body(
     found, missing = kept.rendered(keys, query.lang, url)
     rendered: dict[tuple[str, int], bytes] = {}
     if missing:
-        for row in await state.store.read(timeline.rows_at, missing):
+        for row in await state.database.run(timeline.rows_at, missing):
             rendered[row.fact_id, row.version] = kept.render(row, query.lang, url)
     bodies = []
     for body, key in zip(found, keys, strict=True):
@@ -150,7 +150,7 @@ async def get_fact(
     as_of: Annotated[str | None, Parameter(description="RFC 3339 instant")] = None,
 ) -> Response[Item]:
     language = choose_lang(lang, request.headers.get("accept-language"))
-    row = await state.store.read(
+    row = await state.database.run(
         timeline.fact_row,
         check_fact_id(fact_id),
         await as_of_position(state.store, parse_as_of(as_of)),
@@ -241,7 +241,7 @@ async def retract_fact(
 async def _written(
     state: State, fact_id: str, version: int, language: str, status: int
 ) -> Response[Item]:
-    row = await state.store.read(timeline.fact_row, fact_id)
+    row = await state.database.run(timeline.fact_row, fact_id)
     assert row is not None  # the projection ran in the append's transaction
     url = f"{base_url(state)}/api/v1/facts/{fact_id}"
     return Response(

@@ -16,7 +16,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from events.db import refuses_writes
-from events.store import Clock, EventStore, utc_now
+from events.instants import Clock, utc_now
+from events.store import EventStore
 from projections.items import EncodedItems
 from service.http import access_log, api, documents, embed, feeds, jobs_api, pages, workspace
 from service.http.apidocs import SwaggerUIPlugin
@@ -48,7 +49,7 @@ async def health(state: State) -> Health:
     runner = jobs_api.runner_or_none(state)
     try:
         position = await store.head()
-        audit = await jobs_api.audit_status(store)
+        audit = await jobs_api.audit_status(store.database)
         read_only = await refuses_writes(store.engine)
     except Exception:  # the database is down or unreachable: say so, don't fail
         return Health("degraded", "unreachable", "failing", last_position=None, runner=runner)
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             statement_timeout=settings.db_statement_timeout_seconds,
         )
         app.state.store = store
+        app.state.database = store.database  # the read models' queries: Database.run
         scheduler = await start_scheduler(store, settings, clock) if settings.scheduler else None
         app.state.scheduler = scheduler
         try:
@@ -75,6 +77,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
         finally:
             if scheduler is not None:
                 await scheduler.stop()
+            await store.close()
             await store.engine.dispose()
 
     app = HeadAsGet(

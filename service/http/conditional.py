@@ -34,7 +34,8 @@ import msgspec
 from litestar.datastructures import Headers, MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from events.store import EventStore, parse_instant
+from events.instants import parse_instant
+from events.store import EventStore
 from service.http.params import choose_lang
 
 VARY = "Accept-Language"

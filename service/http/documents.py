@@ -152,7 +152,7 @@ def document_url(state: State, doc_id: str) -> str:
 
 
 async def _view(state: State, doc_id: str, lang: str) -> DocumentView:
-    found = await state.store.read(queue.document, doc_id)
+    found = await state.database.run(queue.document, doc_id)
     if found is None:
         raise Problem(404, f"no document with id {doc_id!r}")
     row, proposals = found
@@ -204,7 +204,7 @@ async def receive(state: State, document: Document, actor: str) -> str:
         )
     # Reading a long document is CPU work: off the event loop.
     proposals = await anyio.to_thread.run_sync(read_document, document)
-    proposals = await store.read(_matched, proposals)
+    proposals = await state.database.run(_matched, proposals)
     events = review.decide(review.ReceiveDocument(document, proposals), None)
     try:
         await store.append(document_stream(doc_id), events, expected_version=0, actor=actor)
@@ -291,7 +291,7 @@ async def list_documents(
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
     before: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
 ) -> DocumentList:
-    summaries = await state.store.read(queue.document_list, limit=limit, before=before)
+    summaries = await state.database.run(queue.document_list, limit=limit, before=before)
     out = []
     for s in summaries:
         document = s.row.decoded()
@@ -328,7 +328,7 @@ async def get_queue(
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
 ) -> list[QueueEntry]:
     language = choose_lang(lang, request.headers.get("accept-language"))
-    entries = await state.store.read(queue.open_queue, limit=limit)
+    entries = await state.database.run(queue.open_queue, limit=limit)
     return [
         QueueEntry(
             document_id=doc.document_id,

@@ -436,7 +436,7 @@ async def get_timelinejs(
     state: State, timeline_query: params.TimelineQuery
 ) -> timelinejs.TLTimeline:
     # Counted first, so a query over the limit is refused before any fact is read.
-    matched = await state.store.read(timeline.count, timeline_query.filters)
+    matched = await state.database.run(timeline.count, timeline_query.filters)
     if matched > TIMELINEJS_MAX_FACTS:
         raise Problem(
             400,

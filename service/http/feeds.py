@@ -79,7 +79,7 @@ async def get_calendar(
 async def _explain_missing_event(state: State, query: calendar.FeedQuery) -> None:
     """An "add to calendar" link that yields nothing says why, instead of an empty calendar."""
     fact_id = query.filters.fact_ids[0]
-    row = await state.store.read(timeline.fact_row, fact_id)
+    row = await state.database.run(timeline.fact_row, fact_id)
     if row is None:
         raise Problem(404, f"no fact {fact_id!r}")
     if row.retracted:

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, get
 from litestar.datastructures import State
 
-from events.store import EventStore
+from events.db import Database
 from service.http.auth import actor_of
 from service.jobs import runs as job_runs
 from service.jobs.election import process_name
@@ -116,10 +116,10 @@ async def list_jobs(request: Request, state: State) -> JobsPage:
     )
 
 
-async def audit_status(store: EventStore) -> AuditStatus | None:
+async def audit_status(database: Database) -> AuditStatus | None:
     """The last finished audit (None if none has finished yet)."""
-    # Through store.read: on SQLite a short read on the loop, which /health wants cheap.
-    run = await store.read(job_runs.load_in, "audit")
+    # Through Database.run: on SQLite a short read on the loop, which /health wants cheap.
+    run = await database.run(job_runs.load_in, "audit")
     if run is None or run.finished_at is None:
         return None
     detail = run.detail

@@ -176,7 +176,7 @@ async def fact_page(
     language = choose_lang(lang, request.headers.get("accept-language"))
     base = base_url(state)
     common = {"lang": language, "words": WORDS[language], "base": base}
-    row = await state.store.read(timeline.fact_row, fact_id) if _check_id(fact_id) else None
+    row = await state.database.run(timeline.fact_row, fact_id) if _check_id(fact_id) else None
     if row is None:
         return _html("missing.html.jinja2", common, status=404)
     if row.retracted:

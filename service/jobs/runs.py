@@ -63,7 +63,7 @@ async def load_all(engine: AsyncEngine) -> dict[str, JobRun]:
 
 
 def load_in(conn: sa.Connection, name: str) -> JobRun | None:
-    """A job's row, read on a synchronous connection (for `EventStore.read`)."""
+    """A job's row, read on a synchronous connection (for `Database.run`)."""
     row = conn.execute(sa.select(job_runs).where(job_runs.c.name == name)).first()
     return JobRun(**row._mapping) if row else None
 

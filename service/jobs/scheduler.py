@@ -20,7 +20,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from events.store import Clock, EventStore, format_instant, parse_instant
+from events.instants import Clock, format_instant, parse_instant
+from events.store import EventStore
 from service.jobs import runs as job_runs
 from service.jobs.election import Election, election_for, process_name
 from service.jobs.tasks import JOBS, Context, run_job

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.decider import FactState
 from events.elapse import ELAPSED, PENDING, mark_elapsed
-from events.store import Clock, ConcurrencyError, EventStore, format_instant
+from events.instants import Clock, format_instant
+from events.store import ConcurrencyError, EventStore
 from events.tables import events as events_table
 from events.transfer import export_to
 from projections import timeline
@@ -85,7 +86,7 @@ def today(clock: Clock) -> dt.date:
 
 async def candidates(store: EventStore, day: dt.date) -> list[tuple[FactState, int]]:
     """Current facts that may have elapsed by `day`, with their versions (from the read model)."""
-    return await store.read(timeline.may_have_elapsed, day, PENDING)
+    return await store.database.run(timeline.may_have_elapsed, day, PENDING)
 
 
 async def mark_all(

@@ -59,7 +59,7 @@ async def fact_list(
         after = timeline.decode_cursor(cursor) if cursor else None
     except timeline.InvalidCursor as exc:
         raise Problem(400, str(exc)) from None
-    rows, next_cursor = await state.store.read(
+    rows, next_cursor = await state.database.run(
         timeline.page, timeline_query.filters, limit=100, after=after
     )
     params = request.query_params

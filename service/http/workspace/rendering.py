@@ -20,7 +20,7 @@ from events.facts import (
     STATUSES,
     FactError,
 )
-from events.store import parse_instant
+from events.instants import parse_instant
 from service.http.problems import Problem
 from service.http.workspace.history import LABELS
 from service.http.workspace.sessions import Session, csrf_token, secret_of

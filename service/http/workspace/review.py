@@ -17,7 +17,8 @@ from events.documents import Document, Proposal, paragraphs
 from events.facts import (
     FactError,
 )
-from events.store import ConcurrencyError, utc_now
+from events.instants import utc_now
+from events.store import ConcurrencyError
 from projections import documents as queue
 from projections import timeline
 from service.http import documents
@@ -45,7 +46,7 @@ from service.http.workspace.sessions import EDITOR, Session, form_of
 @get("/", dependencies=EDITOR, summary="The review queue", include_in_schema=False)
 async def home(request: Request, state: State, session: Session) -> Template:
     now = utc_now()
-    entries = await state.store.read(queue.open_queue, limit=500)
+    entries = await state.database.run(queue.open_queue, limit=500)
     open_proposals = [
         {
             "document_id": doc.document_id,
@@ -57,7 +58,7 @@ async def home(request: Request, state: State, session: Session) -> Template:
         }
         for row, doc in entries
     ]
-    listed = await state.store.read(queue.document_list, limit=100, before=None)
+    listed = await state.database.run(queue.document_list, limit=100, before=None)
     return render_page(
         request,
         "home.html.jinja2",
@@ -170,7 +171,7 @@ async def _document_page(
     typed: dict[str, dict[str, str]] | None = None,
     status: int = 200,
 ) -> Template:
-    found = await state.store.read(queue.document, documents._checked_id(doc_id))
+    found = await state.database.run(queue.document, documents._checked_id(doc_id))
     if found is None:
         raise Problem(404, f"no document with id {doc_id!r}")
     row, proposal_rows = found
@@ -181,7 +182,7 @@ async def _document_page(
     for proposal_row, proposal in zip(proposal_rows, proposals, strict=True):
         stored = None
         if proposal.match is not None:
-            stored_row = await state.store.read(timeline.fact_row, proposal.match.fact_id)
+            stored_row = await state.database.run(timeline.fact_row, proposal.match.fact_id)
             if stored_row is not None and not stored_row.retracted:
                 stored_fact = stored_row.fact()
                 mine = proposal.fact.as_fact()
@@ -229,7 +230,7 @@ async def document_page(request: Request, state: State, session: Session, doc_id
 
 
 async def _proposal(state: State, doc_id: str, proposal_id: str) -> Proposal:
-    found = await state.store.read(queue.document, documents._checked_id(doc_id))
+    found = await state.database.run(queue.document, documents._checked_id(doc_id))
     if found is None:
         raise Problem(404, f"no document with id {doc_id!r}")
     for row in found[1]:

@@ -1,0 +1,102 @@
+"""The store on a SQLite file: the contract in each mode, and what only SQLite does."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from events.db import create_engine
+from events.store import NO_STREAM, EventStore, RecordedEvent
+from events.store import sqlite as sqlite_backend
+from projections import documents, timeline
+from service import migrate
+from tests.store_contract import StoreContract, reschedule
+
+
+def _migrated(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'timeline.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+class TestSqlite(StoreContract):
+    """At synchronous=NORMAL, without projectors: appends on the loop, guessed in one
+    statement."""
+
+    backend = "sqlite"
+
+    @pytest.fixture
+    def url(self, tmp_path: Path) -> str:
+        return _migrated(tmp_path)
+
+
+class TestSqliteWithProjectors(TestSqlite):
+    """The service's store: each append in BEGIN IMMEDIATE with the read models."""
+
+    projectors = (timeline.project, documents.project)
+
+
+class TestSqliteFull(TestSqlite):
+    """synchronous=FULL: every append in the writer thread (each commit flushes)."""
+
+    synchronous = "FULL"
+
+
+@pytest.mark.parametrize(
+    ("synchronous", "setting", "thread"),
+    [("NORMAL", 1, "MainThread"), ("FULL", 2, "event-store-writer")],
+)
+async def test_appends_run_on_the_loop_at_normal_and_in_the_thread_at_full(
+    tmp_path: Path, synchronous: str, setting: int, thread: str
+):
+    threads: list[str] = []
+
+    def project(conn: sa.Connection, recorded: Sequence[RecordedEvent]) -> None:
+        threads.append(threading.current_thread().name)
+
+    engine = create_engine(_migrated(tmp_path), sqlite_synchronous=synchronous)
+    store = EventStore(engine, projectors=[project])
+    for _ in range(3):
+        await store.append("s", [reschedule("2026")], actor="a")
+    assert [name.split("_")[0] for name in threads] == [thread] * 3
+    async with engine.connect() as conn:
+        assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == setting
+    await store.close()
+    await engine.dispose()
+
+
+async def test_sqlite_checkpoints_keep_the_wal_small(tmp_path, monkeypatch):
+    """The loop's writer runs no checkpoint; the writer thread does, so the WAL is reused."""
+    monkeypatch.setattr(sqlite_backend._Writers, "CHECKPOINT_AFTER", 50)
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    store = EventStore(engine)
+    for i in range(600):  # about two WAL frames (8 KB) each
+        await store.append(f"s{i}", [reschedule("2026")], NO_STREAM, actor="a")
+    # Never checkpointed, the WAL would hold every commit: about 5 MB.
+    assert (tmp_path / "wal.db-wal").stat().st_size < 1_500_000
+    assert await store.head() == 600 and await store.verify() is None
+    await store.close()
+    await engine.dispose()
+
+
+async def test_a_closed_store_opens_its_writers_again(tmp_path: Path):
+    engine = create_engine(_migrated(tmp_path))
+    store = EventStore(engine)
+    await store.append("s", [reschedule("2026")], NO_STREAM, actor="a")
+    await store.close()
+    await store.close()  # twice is harmless
+    await store.append("s", [reschedule("2027")], 1, actor="a")
+    assert await store.head() == 2
+    await store.close()
+    await engine.dispose()
+
+
+def test_the_store_needs_a_file():
+    with pytest.raises(ValueError, match="SQLite file"):
+        EventStore(create_engine("sqlite:///:memory:"))
