@@ -142,7 +142,8 @@ def test_review_a_document_edit_a_fact_with_a_stale_version_and_sign_out(
     # the queue: open proposals oldest first, with how long each has waited
     page.get_by_role("link", name="Review queue").click()
     rows = page.locator("table.queue tbody tr")
-    assert rows.count() == len(document["proposals"])
+    # (expect waits for the queue's page: a bare count could read the page being left)
+    expect(rows).to_have_count(len(document["proposals"]))
     assert re.fullmatch(r"less than a minute|1 minute", rows.first.locator("td").last.inner_text())
     page.go_back()
 
