@@ -730,11 +730,15 @@ class EventStore:
         async with self._autocommit.connect() as aconn:
             return await aconn.run_sync(query, *args, **kwargs)
 
-    async def _read_bulk(self, query: Callable[[sa.Connection], T]) -> T:
+    async def read_bulk(
+        self, query: Callable[Concatenate[sa.Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """`read` for thousands of rows: on SQLite in a thread, not to hold up the loop."""
         if self._twin is not None:
-            return await asyncio.to_thread(self._read_twin, query)
-        return await self.read(query)
+            return await asyncio.to_thread(
+                self._read_twin, lambda conn: query(conn, *args, **kwargs)
+            )
+        return await self.read(query, *args, **kwargs)
 
     def _read_twin(self, query: Callable[[sa.Connection], T]) -> T:
         assert self._twin is not None
@@ -773,7 +777,7 @@ class EventStore:
                 .where(events_table.c.stream_id.in_(stream_ids[i : i + 500]))
                 .order_by(events_table.c.position)
             )
-            for event in await self._read_bulk(functools.partial(_read_events, query=query)):
+            for event in await self.read_bulk(functools.partial(_read_events, query=query)):
                 found.setdefault(event.stream_id, []).append(event)
         return found
 
@@ -782,7 +786,7 @@ class EventStore:
         query = _log_query(after, limit)
         if limit is not None and limit <= 1000:
             return await self.read(_read_events, query)
-        return await self._read_bulk(functools.partial(_read_events, query=query))
+        return await self.read_bulk(functools.partial(_read_events, query=query))
 
     async def read_all_in(
         self,

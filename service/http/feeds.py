@@ -60,9 +60,7 @@ async def get_calendar(
         any_precision=precision == "any",
     )
     try:
-        body, count = await calendar.feed(
-            state.store.engine, query, base_url(state), MAX_FEED_EVENTS
-        )
+        body, count = await calendar.feed(state.store, query, base_url(state), MAX_FEED_EVENTS)
     except calendar.TooManyEvents as exc:
         raise Problem(
             400,
