@@ -31,7 +31,7 @@ from urllib.parse import urlencode, urlsplit
 import icalendar
 import msgspec
 import sqlalchemy as sa
-from icalendar.parser import foldline
+from icalendar.parser import Contentline
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -251,7 +251,7 @@ def _text(value: str) -> str:
 
 def _line(name: str, value: str) -> str:
     """One content line, escaped and folded as icalendar writes it."""
-    return foldline(f"{name}:{value}") + "\r\n"
+    return Contentline(f"{name}:{value}").to_ical().decode() + "\r\n"
 
 
 _REFRESH = icalendar.vDuration(REFRESH).to_ical().decode()
