@@ -424,6 +424,10 @@ def test_gzip_is_the_same_feed_with_its_own_etag_on_the_miss_path_a_hit_and_head
         other = "identity" if encoding == "gzip" else "gzip"
         changed = api.client.get(asked, headers={"Accept-Encoding": other, "If-None-Match": tag})
         assert changed.status_code == 200  # the other representation is not the one held
+    # kept first without gzip, then asked with it: the same bytes as the miss path made
+    later, later_body = raw_get(api, path, **{"Accept-Encoding": "gzip"})
+    assert later_body == miss_body and later.headers["content-length"] == str(len(miss_body))
+    assert later.headers["etag"] == plain.headers["etag"].removesuffix('"') + '-gzip"'
     refused, refused_body = raw_get(api, path, **{"Accept-Encoding": "gzip;q=0, br"})
     assert "content-encoding" not in refused.headers and refused_body == plain_body
 

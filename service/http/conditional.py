@@ -174,8 +174,13 @@ class ResponseCache:
         return found[0]
 
     def put(self, key: Key, headers: HeaderList, body: bytes, gzipped: bytes | None = None) -> None:
-        if len(body) > self.max_body or key in self._entries:
+        if len(body) > self.max_body:
             return
+        if (old := self._entries.get(key)) is not None:
+            if old[0][2] is not None or gzipped is None:
+                return
+            del self._entries[key]  # now with its gzipped copy
+            self.size -= old[1]
         kept = (headers, body, gzipped)
         cost = _ENTRY + _footprint(key) + _footprint(kept)
         if cost > self.max_bytes:
@@ -237,7 +242,7 @@ def _encoded(kept: Kept, etag: str, gzipped: bool) -> tuple[HeaderList, bytes]:
     kept headers say nothing of the encoding: one entry serves both)."""
     headers, body, compressed = kept
     if gzipped:
-        assert compressed is not None  # made whenever gzip is asked for or the answer kept
+        assert compressed is not None  # made whenever gzip is asked for
         body, headers = compressed, [*headers, (b"content-encoding", b"gzip")]
     length = str(len(body)).encode()
     return [*headers, (b"content-length", length), (b"etag", etag.encode())], body
@@ -293,6 +298,10 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                     if fresh:
                         await _send_not_modified(send, extra)
                         return
+                    if gzipped and kept[2] is None:
+                        # Small answers are gzipped when first asked so (large ones when made)
+                        kept = (kept[0], kept[1], await _gzipped(kept[1]))
+                        cache.put(key, *kept)
                     headers, body = (
                         _encoded(kept, etag, gzipped) if large else (list(kept[0]), kept[1])
                     )
@@ -335,7 +344,10 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                     return
                 whole = b"".join(body)
                 body.clear()
-                compressed = await _gzipped(whole) if gzipped or key is not None else None
+                # Gzipped now if asked for, or if large enough to be worth it off the loop
+                # while the answer is still being made (no one else waits for it then).
+                big = key is not None and len(whole) > GZIP_IN_THREAD
+                compressed = await _gzipped(whole) if gzipped or big else None
                 neutral = [(k, v) for k, v in held["headers"] if k.lower() not in _ENCODING_HEADERS]
                 if key is not None:
                     cache.put(key, neutral, whole, compressed)
