@@ -340,6 +340,7 @@ BULK = 500
 class FeedStatements(NamedTuple):
     count: sa.Select[tuple[int]]
     entries: sa.Select[tuple[str, int, int | None, bool | None, str | None]]
+    first_entries: sa.Select[tuple[str, int, int | None, bool | None, str | None]]  # BULK + 1
 
 
 @functools.lru_cache(maxsize=256)
@@ -368,7 +369,7 @@ def _statements(query: FeedQuery, origin: str) -> FeedStatements:
         .select_from(timeline_facts.outerjoin(events, kept))
         .order_by(*timeline.ORDER)
     )
-    return FeedStatements(count, entries)
+    return FeedStatements(count, entries, entries.limit(BULK + 1))
 
 
 def _entries(conn: sa.Connection, select: sa.Select[Any]) -> list[Entry]:
@@ -378,11 +379,12 @@ def _entries(conn: sa.Connection, select: sa.Select[Any]) -> list[Entry]:
 def _small_feed(
     conn: sa.Connection, statements: FeedStatements, max_events: int
 ) -> tuple[int, list[Entry] | None]:
-    """How many facts match, and their entries if they are few enough to read here."""
-    matched = conn.execute(statements.count).scalar_one()
-    if matched > min(max_events, BULK):
-        return matched, None
-    return matched, _entries(conn, statements.entries)
+    """How many facts match, and their entries if they are few enough to read here: one
+    query when they are (most feeds), a count too when not."""
+    entries = _entries(conn, statements.first_entries)
+    if len(entries) <= min(max_events, BULK):
+        return len(entries), entries
+    return conn.execute(statements.count).scalar_one(), None
 
 
 async def feed(
