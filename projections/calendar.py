@@ -251,7 +251,10 @@ def _text(value: str) -> str:
 
 def _line(name: str, value: str) -> str:
     """One content line, escaped and folded as icalendar writes it."""
-    return Contentline(f"{name}:{value}").to_ical().decode() + "\r\n"
+    line = f"{name}:{value}"
+    if len(line.encode()) < 75:  # what icalendar leaves unfolded, without its loop per character
+        return line + "\r\n"
+    return Contentline(line).to_ical().decode() + "\r\n"
 
 
 _REFRESH = icalendar.vDuration(REFRESH).to_ical().decode()
@@ -270,6 +273,7 @@ def _constant_head(lang: str, base_url: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def calendar_header(query: FeedQuery, base_url: str) -> bytes:
     """The VCALENDAR's own properties, up to (not including) its first VEVENT.
 
@@ -372,8 +376,25 @@ def _statements(query: FeedQuery, origin: str) -> FeedStatements:
     return FeedStatements(count, entries, entries.limit(BULK + 1))
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(
+    select: sa.Select[Any], dialect: sa.Dialect
+) -> tuple[str, tuple[Any, ...] | dict[str, Any]]:
+    """A feed query's SQL and parameters for the driver, compiled once (the values are the
+    query's own: a Select is built per feed query)."""
+    compiled = select.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    if compiled.positiontup is not None:
+        return compiled.string, tuple(params[name] for name in compiled.positiontup)
+    return compiled.string, params
+
+
+def _run(conn: sa.Connection, select: sa.Select[Any]) -> sa.CursorResult[Any]:
+    return conn.exec_driver_sql(*_compiled(select, conn.dialect))
+
+
 def _entries(conn: sa.Connection, select: sa.Select[Any]) -> list[Entry]:
-    return [Entry(*r) for r in conn.execute(select)]
+    return [Entry(*r) for r in _run(conn, select).all()]
 
 
 def _small_feed(
@@ -384,7 +405,7 @@ def _small_feed(
     entries = _entries(conn, statements.first_entries)
     if len(entries) <= min(max_events, BULK):
         return len(entries), entries
-    return conn.execute(statements.count).scalar_one(), None
+    return _run(conn, statements.count).scalar_one(), None
 
 
 async def feed(
