@@ -201,6 +201,8 @@ class Connection:
                 name, _, value = line.partition(b":")
                 if name.strip().lower() == b"content-length":
                     length = int(value)
+            if length is None and head[9:12] == b"304":  # no body, no length
+                return 304
             if length is None:
                 raise RuntimeError(f"a response without Content-Length: {head[:200]!r}")
             await self.reader.readexactly(length)
