@@ -14,7 +14,7 @@ while the process runs) should say so.
 
 Routes of large documents (the feeds, the TimelineJS export) say `"keep": "large"`: their
 answers are kept in a cache of their own, each with a gzipped copy for the clients that
-accept it (a 10,000-event feed is 20 MB, 2 MB gzipped; calendar apps poll it whole). The
+accept it (a 10,000-event feed is about 20 MB, and calendar apps poll it whole). The
 gzipped answer is another representation, so it has its own ETag (`-gzip` added), and
 both carry `Vary: Accept-Encoding`; the first request for a key makes the answer, and
 the ones that come meanwhile wait for it instead of making it again, and no more than
@@ -59,7 +59,7 @@ CACHE_BODY = 2_000_000  # the largest body kept
 LARGE_CACHE_BYTES = 100_000_000  # kept large answers in all, their gzipped copies too
 LARGE_CACHE_BODY = 40_000_000  # the largest large body kept (a feed's bound is ~25 MB)
 LARGE_MAKING = 2  # large answers made at once, per process
-GZIP_LEVEL = 5  # a 20 MB feed in about half a second, to a tenth of its size
+GZIP_LEVEL = 5  # below zlib's default (6): each copy is made while a request waits
 GZIP_IN_THREAD = 256_000  # bodies larger than this are compressed off the event loop
 CACHE_QUERY = 2_048  # answers to longer query strings are not kept
 ISSUED = 20_000  # ETags of 200s remembered for 304s before the handler (under 4 MB)
