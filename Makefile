@@ -42,6 +42,7 @@ run: seed
 	$(BIN)/timeline serve
 
 test: setup $(ICALJS)
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # A long fuzzing run (make test runs a bounded one): TIMELINE_FUZZ_EXAMPLES per operation.

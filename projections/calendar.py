@@ -21,21 +21,26 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
+import time
 import uuid
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import icalendar
 import msgspec
 import sqlalchemy as sa
+from icalendar.parser import Contentline
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.dates import DateBounds, parse_edtf
 from events.facts import Fact
 from events.instants import parse_instant
+from events.store import EventStore
 from projections import timeline
 from projections.items import page_url
 from projections.projection import Projection
@@ -88,6 +93,11 @@ class FeedQuery(msgspec.Struct, frozen=True, kw_only=True):
     lang: str = "en"
     any_precision: bool = False
 
+    def __hash__(self) -> int:
+        # Feeds' caches are keyed by the query; its filters hold lists, so it hashes as
+        # the canonical query string it stands for (equal queries, equal strings).
+        return hash(tuple(self.params()))
+
     def params(self) -> list[tuple[str, str]]:
         """The query string that asks for this feed, in a canonical order."""
         pairs = [*self.filters.params(), ("lang", self.lang)]
@@ -120,12 +130,12 @@ def day_known(bounds: DateBounds) -> bool:
     return bounds.precision == "day" and not (bounds.approximate or bounds.uncertain)
 
 
-def ical_status(status: str, known_to_the_day: bool) -> str:
+def ical_status(status: str, known_to_the_day: bool) -> icalendar.enums.STATUS:
     if status == "cancelled":
-        return "CANCELLED"
+        return icalendar.enums.STATUS.CANCELLED
     if status == "held" and known_to_the_day:
-        return "CONFIRMED"
-    return "TENTATIVE"
+        return icalendar.enums.STATUS.CONFIRMED
+    return icalendar.enums.STATUS.TENTATIVE
 
 
 def _instant(text: str) -> dt.datetime:
@@ -197,38 +207,67 @@ def render_event(row: timeline.Row, lang: str, base_url: str) -> str:
         categories=list(dict.fromkeys([fact.kind, *fact.tags])),
         url=page_url(base_url, fact.id, lang),  # the fact's public page, not its JSON
         status=ical_status(fact.status, exact),
-        transparency="TRANSPARENT",
+        transparency=icalendar.enums.TRANSP.TRANSPARENT,
         # All-day: DTEND is the day after the last day (RFC 5545 3.6.1, exclusive end).
         start=bounds.start,
         end=bounds.end + dt.timedelta(days=1),
     )
-    return event.to_ical().decode()
+    return str(event.to_ical().decode())
 
 
+def _text(value: str) -> str:
+    return str(icalendar.vText(value).to_ical().decode())
+
+
+def _line(name: str, value: str) -> str:
+    """One content line, escaped and folded as icalendar writes it."""
+    line = f"{name}:{value}"
+    if len(line.encode()) < 75:  # what icalendar leaves unfolded, without its loop per character
+        return line + "\r\n"
+    return str(Contentline(line).to_ical().decode()) + "\r\n"
+
+
+_REFRESH = icalendar.vDuration(REFRESH).to_ical().decode()
+
+
+@functools.lru_cache(maxsize=64)
+def _constant_head(lang: str, base_url: str) -> str:
+    """The header's lines that depend only on the language and the public URL."""
+    description = _text(TEXT[lang]["description"].format(url=base_url))
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        + _line("PRODID", _text(PRODID))
+        + "CALSCALE:GREGORIAN\r\n"
+        + _line("DESCRIPTION", description)
+        + _line("X-WR-CALDESC", description)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
 def calendar_header(query: FeedQuery, base_url: str) -> bytes:
-    """The VCALENDAR's own properties, up to (not including) its first VEVENT."""
+    """The VCALENDAR's own properties, up to (not including) its first VEVENT.
+
+    Written line by line with icalendar's escaping and folding, in the order its Calendar
+    writes them (tests compare the two): building a Calendar cost a fifth of a small feed.
+    NAME and the X-WR- copies are TEXT, escaped, so a comma cannot split them for strict
+    readers.
+    """
     params = query.params()
     source = f"{base_url}/calendar.ics?{urlencode(params)}"
     page = f"{base_url}/embed?{urlencode([p for p in params if p[0] != 'precision'])}"
-    title = _calendar_name(query)
-    description = TEXT[query.lang]["description"].format(url=base_url)
-    calendar = icalendar.Calendar.new(
-        prodid=PRODID,
-        calscale="GREGORIAN",
-        # A stable identity for this feed: the same query is the same calendar.
-        uid=str(uuid.uuid5(uuid.NAMESPACE_URL, source)),
-        name=title,
-        description=description,
-        url=page,
-    )
-    # icalendar 7 writes NAME and the X-WR- copies unescaped (as unknown properties), so
-    # a comma would split the value for strict readers: set them as TEXT.
-    for key, text in (("NAME", title), ("X-WR-CALNAME", title), ("X-WR-CALDESC", description)):
-        calendar[key] = icalendar.vText(text)
-    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", icalendar.vDuration(REFRESH))
-    calendar.add("source", source, parameters={"VALUE": "URI"})
-    return calendar.to_ical().removesuffix(END)
+    title = _text(_calendar_name(query))
+    # A stable identity for this feed: the same query is the same calendar.
+    uid = str(uuid.uuid5(uuid.NAMESPACE_URL, source))
+    return (
+        _constant_head(query.lang, base_url)
+        + _line("NAME", title)
+        + _line("X-WR-CALNAME", title)
+        + _line("REFRESH-INTERVAL;VALUE=DURATION", _REFRESH)
+        + _line("SOURCE;VALUE=URI", source)
+        + _line("UID", uid)
+        + _line("URL", page)
+        + _line("X-PUBLISHED-TTL", _REFRESH)
+    ).encode()
 
 
 def _calendar_name(query: FeedQuery) -> str:
@@ -260,12 +299,21 @@ class TooManyEvents(Exception):
         self.count, self.limit = count, limit
 
 
-async def feed(
-    engine: AsyncEngine, query: FeedQuery, base_url: str, max_events: int
-) -> tuple[bytes, int]:
-    """The feed's bytes and how many events it holds; TooManyEvents, before any rendering,
-    when more than `max_events` facts match."""
-    origin = origin_of(base_url)
+# Over this many events a feed is read, and its bytes joined, in a worker thread: a
+# megabyte on the event loop would hold up every other request.
+BULK = 500
+
+
+class FeedStatements(NamedTuple):
+    total: sa.Select[Any]  # how many events match
+    entries: sa.Select[Any]  # (fact_id, version, kept version, day_known, kept body)
+    first_entries: sa.Select[Any]  # the same, at most BULK + 1
+
+
+@functools.lru_cache(maxsize=256)
+def _statements(query: FeedQuery, origin: str) -> FeedStatements:
+    """A feed's two queries, built once per feed query (SQLAlchemy then compiles each
+    shape once): building a Select cost more than running it on a small feed."""
     kept = sa.and_(
         events.c.origin == origin,
         events.c.fact_id == timeline_facts.c.fact_id,
@@ -277,7 +325,7 @@ async def feed(
         timeline_facts.c.end < LAST_DAY,  # as in_calendars()
     )
     count = matching.with_only_columns(sa.func.count(), maintain_column_froms=True)
-    select = (
+    entries = (
         matching.with_only_columns(
             timeline_facts.c.fact_id,
             timeline_facts.c.version,
@@ -288,16 +336,63 @@ async def feed(
         .select_from(timeline_facts.outerjoin(events, kept))
         .order_by(*timeline.ORDER)
     )
-    async with engine.connect() as conn:
-        matched = (await conn.execute(count)).scalar_one()
-        if matched > max_events:
-            raise TooManyEvents(matched, max_events)
-        entries = [Entry(*r) for r in await conn.execute(select)]
-        stale = [e for e in entries if e.kept_version != e.version]
-        if stale:
-            await _render_stale(conn, stale, query.lang, base_url, origin)
-    # Off the event loop: a feed may be megabytes.
-    return await asyncio.to_thread(_assemble, calendar_header(query, base_url), entries, query)
+    return FeedStatements(count, entries, entries.limit(BULK + 1))
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(
+    select: sa.Select[Any], dialect: sa.Dialect
+) -> tuple[str, tuple[Any, ...] | dict[str, Any]]:
+    """A feed query's SQL and parameters for the driver, compiled once (the values are the
+    query's own: a Select is built per feed query)."""
+    compiled = select.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    if compiled.positiontup is not None:
+        return compiled.string, tuple(params[name] for name in compiled.positiontup)
+    return compiled.string, dict(params)
+
+
+def _run(conn: sa.Connection, select: sa.Select[Any]) -> sa.CursorResult[Any]:
+    return conn.exec_driver_sql(*_compiled(select, conn.dialect))
+
+
+def _entries(conn: sa.Connection, select: sa.Select[Any]) -> list[Entry]:
+    rows: list[tuple[str, int, int | None, bool | None, str | None]] = [
+        tuple(r) for r in _run(conn, select).all()
+    ]
+    return [Entry(*r) for r in rows]
+
+
+def _small_feed(
+    conn: sa.Connection, statements: FeedStatements, max_events: int
+) -> tuple[int, list[Entry] | None]:
+    """How many facts match, and their entries if they are few enough to read here: one
+    query when they are (most feeds), a count too when not."""
+    entries = _entries(conn, statements.first_entries)
+    if len(entries) <= min(max_events, BULK):
+        return len(entries), entries
+    return _run(conn, statements.total).scalar_one(), None
+
+
+async def feed(
+    store: EventStore, query: FeedQuery, base_url: str, max_events: int
+) -> tuple[bytes, int]:
+    """The feed's bytes and how many events it holds; TooManyEvents, before any rendering,
+    when more than `max_events` facts match."""
+    origin = origin_of(base_url)
+    statements = _statements(query, origin)
+    matched, entries = await store.database.run(_small_feed, statements, max_events)
+    if matched > max_events:
+        raise TooManyEvents(matched, max_events)
+    if entries is None:
+        entries = await store.database.run_bulk(_entries, statements.entries)
+    stale = [e for e in entries if e.kept_version != e.version]
+    if stale:
+        await _render_stale(store, stale, query.lang, base_url, origin)
+    header = calendar_header(query, base_url)
+    if len(entries) <= BULK:
+        return _assemble(header, entries, query)
+    return await asyncio.to_thread(_assemble, header, entries, query)
 
 
 def _assemble(header: bytes, entries: list[Entry], query: FeedQuery) -> tuple[bytes, int]:
@@ -309,26 +404,29 @@ def _assemble(header: bytes, entries: list[Entry], query: FeedQuery) -> tuple[by
     return b"".join([header, *bodies, END]), len(bodies)
 
 
-async def _render_stale(
-    conn: AsyncConnection, stale: list[Entry], lang: str, base_url: str, origin: str
-) -> None:
-    """Render the versions not kept yet, keep them, and fill them into `stale`."""
-    ids = [e.fact_id for e in stale]
+def _current_rows(conn: sa.Connection, fact_ids: list[str]) -> dict[str, timeline.Row]:
     rows: dict[str, timeline.Row] = {}
-    for chunk in range(0, len(ids), 500):
+    for chunk in range(0, len(fact_ids), 500):
         select = sa.select(timeline_facts).where(
             timeline_facts.c.valid_to.is_(None),
             timeline_facts.c.retracted.is_(False),
-            timeline_facts.c.fact_id.in_(ids[chunk : chunk + 500]),
+            timeline_facts.c.fact_id.in_(fact_ids[chunk : chunk + 500]),
         )
-        for r in await conn.execute(select):
+        for r in conn.execute(select):
             rows[r.fact_id] = timeline.Row(**r._mapping)
-    await conn.rollback()  # end the read transaction before writing
+    return rows
+
+
+async def _render_stale(
+    store: EventStore, stale: list[Entry], lang: str, base_url: str, origin: str
+) -> None:
+    """Render the versions not kept yet, keep them, and fill them into `stale`."""
+    rows = await store.database.run_bulk(_current_rows, [e.fact_id for e in stale])
     # Rendering costs about a millisecond per event: thousands of them (after a bulk load or
     # a rebuild) would hold up every other request if rendered on the event loop.
     values = await asyncio.to_thread(_render_all, stale, rows, lang, base_url, origin)
     try:
-        await keep(conn, values)
+        await keep(store.engine, values)
     except DBAPIError:  # e.g. a busy SQLite: the feed is still right, only not kept yet
         log.warning("could not keep %d rendered calendar events", len(values), exc_info=True)
 
@@ -337,7 +435,11 @@ def _render_all(
     stale: list[Entry], rows: dict[str, timeline.Row], lang: str, base_url: str, origin: str
 ) -> list[dict[str, object]]:
     values: list[dict[str, object]] = []
-    for entry in stale:
+    for number, entry in enumerate(stale):
+        if number % 8 == 7:
+            # Let the event loop's thread have the GIL: it would wait for the switch
+            # interval (5 ms) at each turn, which queues every other request behind this.
+            time.sleep(0)
         # A fact changed since the first query is shown as it is now; one retracted since
         # is left out (the next poll sees a new ETag either way).
         row = rows.get(entry.fact_id)
@@ -359,11 +461,11 @@ def _render_all(
     return values
 
 
-async def keep(conn: AsyncConnection, values: Sequence[dict[str, object]]) -> None:
+async def keep(engine: AsyncEngine, values: Sequence[dict[str, object]]) -> None:
     """Upsert rendered events; a newer version already kept by another process wins."""
     if not values:
         return
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(events)
+    insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(events)
     statement = insert.on_conflict_do_update(
         index_elements=[events.c.origin, events.c.fact_id, events.c.lang],
         set_={
@@ -373,7 +475,7 @@ async def keep(conn: AsyncConnection, values: Sequence[dict[str, object]]) -> No
         },
         where=events.c.version < insert.excluded.version,
     )
-    async with conn.begin():
+    async with engine.begin() as conn:
         for chunk in range(0, len(values), 500):
             await conn.execute(statement, list(values[chunk : chunk + 500]))
 

@@ -29,6 +29,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto is believed
     # ("*" for any); none by default: the client is the TCP peer.
     trusted_proxies: str = ""
+    # A line per request (service/http/access_log.py); off saves its cost on busy servers.
+    access_log: bool = True
     # PostgreSQL: give up connecting, or on one statement, after this long (then 503).
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_seconds: float = 30.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 
 import httpx
 import pytest
@@ -380,6 +381,26 @@ def test_the_access_log_shortens_long_request_targets(tmp_path):
     assert len(lines) == 2, lines
     assert all(len(line) < 500 for line in lines), [len(line) for line in lines]
     assert "characters]" in lines[-1] and '" 414' in lines[-1]
+    # what an operator reads: the client, the request, the status and how long it took
+    assert re.fullmatch(
+        r'127\.0\.0\.1:\d+ - "GET /api/v1/timeline\?q=y+…\[\d+ characters\] '
+        r'HTTP/1\.1" 414 \d+\.\d ms',
+        lines[-1],
+    ), lines[-1]
+
+
+def test_the_access_log_can_be_turned_off(tmp_path):
+    url = f"sqlite:///{tmp_path / 'timeline.db'}"
+    migrate.upgrade(url)
+    for setting in ("on", "off"):
+        log = tmp_path / f"server-{setting}.log"
+        service = Served(url, log, env={"TIMELINE_ACCESS_LOG": setting}).start()
+        try:
+            assert httpx.get(f"{service.base}/api/v1/timeline?limit=1").status_code == 200
+        finally:
+            service.stop()
+        logged = [line for line in log.read_text().splitlines() if "/api/v1/timeline" in line]
+        assert len(logged) == (1 if setting == "on" else 0), logged
 
 
 @pytest.mark.parametrize("raw", [b'"\xb2"', b'"\xb9"', b'"\xb3"'])

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gzip
 import json
 import re
 import threading
+import uuid
+from urllib.parse import urlencode
 
+import icalendar
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -15,11 +19,12 @@ from litestar.testing import TestClient
 
 from events.dates import parse_edtf
 from events.db import create_engine
-from projections import calendar
+from projections import calendar, timeline
 from seeds import loader
 from service.cli import main
 from service.http import feeds as feeds_route
 from service.http.app import create_app
+from service.http.conditional import accepts_gzip
 from service.settings import Settings
 from service.wiring import open_store
 from tests.api_client import BASE, START, Api, assert_problem
@@ -395,6 +400,113 @@ def test_head_answers_like_get_without_a_body(api: Api):
     assert api.client.head("/api/v1/facts/no-such-fact").status_code == 404
 
 
+def raw_get(api: Api, path: str, **headers: str) -> tuple[object, bytes]:
+    """A response and its body as sent (the test client would decompress it)."""
+    with api.client.stream("GET", path, headers=headers) as response:
+        return response, b"".join(response.iter_raw())
+
+
+@pytest.mark.parametrize(
+    "path", ["/calendar.ics?lang=ru&precision=any", "/calendar.ics?country=IT"]
+)
+def test_gzip_is_the_same_feed_with_its_own_etag_on_the_miss_path_a_hit_and_head(
+    api: Api, path: str
+):
+    plain, plain_body = raw_get(api, path, **{"Accept-Encoding": "identity"})
+    miss, miss_body = raw_get(api, path + "&miss=1", **{"Accept-Encoding": "gzip"})
+    hit, hit_body = raw_get(api, path + "&miss=1", **{"Accept-Encoding": "gzip, br"})
+    head = api.client.head(path + "&miss=1", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert int(plain.headers["content-length"]) == len(plain_body)
+    assert miss_body == hit_body and gzip.decompress(miss_body) == plain_body
+    for response in (miss, hit, head):
+        assert response.headers["content-encoding"] == "gzip"
+        assert response.headers["content-length"] == str(len(miss_body))
+        assert response.headers["etag"] == miss.headers["etag"]
+        assert response.headers["vary"] == "Accept-Language, Accept-Encoding"
+    assert plain.headers["vary"] == "Accept-Language, Accept-Encoding"
+    assert miss.headers["etag"].endswith('-gzip"') and not plain.headers["etag"].endswith('-gzip"')
+    # each representation revalidates with its own ETag
+    for asked, encoding, response in ((path + "&miss=1", "gzip", miss), (path, "identity", plain)):
+        tag = response.headers["etag"]
+        kept = api.client.get(asked, headers={"Accept-Encoding": encoding, "If-None-Match": tag})
+        assert kept.status_code == 304 and kept.headers["etag"] == tag
+        other = "identity" if encoding == "gzip" else "gzip"
+        changed = api.client.get(asked, headers={"Accept-Encoding": other, "If-None-Match": tag})
+        assert changed.status_code == 200  # the other representation is not the one held
+    # kept first without gzip, then asked with it: the same bytes as the miss path made
+    later, later_body = raw_get(api, path, **{"Accept-Encoding": "gzip"})
+    assert later_body == miss_body and later.headers["content-length"] == str(len(miss_body))
+    assert later.headers["etag"] == plain.headers["etag"].removesuffix('"') + '-gzip"'
+    refused, refused_body = raw_get(api, path, **{"Accept-Encoding": "gzip;q=0, br"})
+    assert "content-encoding" not in refused.headers and refused_body == plain_body
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        (None, False),
+        ("", False),
+        ("gzip", True),
+        ("deflate, gzip;q=0.5", True),
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.0, *", False),
+        ("br;q=1, *;q=0", False),
+        ("gzip;q=nonsense", False),
+    ],
+)
+def test_accept_encoding_is_read_as_rfc_9110_says(header, accepted):
+    assert accepts_gzip(header) is accepted
+
+
+def icalendar_header(query: calendar.FeedQuery, base_url: str) -> bytes:
+    """The calendar header as icalendar's Calendar writes it: what the feed's own writer
+    must give byte for byte."""
+    words = calendar.TEXT[query.lang]
+    params = query.params()
+    source = f"{base_url}/calendar.ics?{urlencode(params)}"
+    page = f"{base_url}/embed?{urlencode([p for p in params if p[0] != 'precision'])}"
+    title = calendar._calendar_name(query)
+    description = words["description"].format(url=base_url)
+    built = icalendar.Calendar.new(
+        prodid=calendar.PRODID,
+        calscale="GREGORIAN",
+        uid=str(uuid.uuid5(uuid.NAMESPACE_URL, source)),
+        name=title,
+        description=description,
+        url=page,
+    )
+    for key, text in (("NAME", title), ("X-WR-CALNAME", title), ("X-WR-CALDESC", description)):
+        built[key] = icalendar.vText(text)
+    built.add("refresh-interval", calendar.REFRESH, parameters={"VALUE": "DURATION"})
+    built.add("x-published-ttl", icalendar.vDuration(calendar.REFRESH))
+    built.add("source", source, parameters={"VALUE": "URI"})
+    return built.to_ical().removesuffix(calendar.END)
+
+
+@pytest.mark.parametrize("base_url", [BASE, "http://127.0.0.1:8000", "https://календарь.example"])
+def test_the_header_is_written_as_icalendar_writes_it(base_url: str):
+    queries = [
+        calendar.FeedQuery(),
+        calendar.FeedQuery(lang="ru", any_precision=True),
+        calendar.FeedQuery(
+            filters=timeline.Filters(countries=("KZ", "UZ", "EU"), tags=("a,b;c\\d",)), lang="ru"
+        ),
+        calendar.FeedQuery(
+            filters=timeline.Filters(statuses=("held", "postponed"), kinds=("summit",))
+        ),
+        calendar.FeedQuery(
+            filters=timeline.Filters(fact_ids=("x" * 200,), tags=tuple(f"t{n}" for n in range(30)))
+        ),
+        calendar.FeedQuery(filters=timeline.Filters(tags=("ё" * 100,)), lang="ru"),
+    ]
+    for query in queries:
+        assert calendar.calendar_header(query, base_url) == icalendar_header(query, base_url)
+
+
 # --- what a title says about an imprecise date --------------------------------------------
 
 
@@ -642,3 +754,28 @@ def test_health_answers_while_a_cold_big_feed_renders(bulk_api: Api, monkeypatch
     response = answers[1][1]
     assert response.status_code == 200
     assert len(check_feed(response.content)[1]) > BULK
+
+
+def test_concurrent_requests_for_one_cold_feed_render_it_once(bulk_api: Api, monkeypatch):
+    """The first request makes the answer; the others that come meanwhile wait for it, so a
+    burst of polls after a bulk load holds one feed in memory, not one each."""
+    rendered: list[str] = []
+    render = calendar.render_event
+
+    def counted(row, lang, base_url):
+        rendered.append(row.fact_id)
+        return render(row, lang, base_url)
+
+    monkeypatch.setattr(calendar, "render_event", counted)
+    bodies: list[bytes] = []
+
+    def get_feed() -> None:
+        bodies.append(feed(bulk_api, lang="ru"))
+
+    threads = [threading.Thread(target=get_feed) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(bodies) == 4 and len(set(bodies)) == 1
+    assert len(rendered) == len(set(rendered)) > BULK  # each event rendered once

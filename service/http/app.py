@@ -14,6 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp
 
 from events.db import refuses_writes
 from events.instants import Clock, utc_now
@@ -133,7 +134,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
     return app
 
 
-def app_from_env() -> Litestar:
-    """Entry point for the ASGI server (`timeline serve`)."""
-    access_log.install()
-    return create_app(Settings.from_env())
+def app_from_env() -> ASGIApp:
+    """Entry point for the ASGI server (`timeline serve`), with its access log unless off."""
+    settings = Settings.from_env()
+    app = create_app(settings)
+    return access_log.logged(app) if settings.access_log else app

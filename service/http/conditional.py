@@ -12,6 +12,14 @@ ETag, in a small per-process cache: until the next append moves the head, the sa
 handler. Only routes whose answer depends on nothing else (no setting that can change
 while the process runs) should say so.
 
+Routes of large documents (the feeds, the TimelineJS export) say `"keep": "large"`: their
+answers are kept in a cache of their own, each with a gzipped copy for the clients that
+accept it (a 10,000-event feed is about 20 MB, and calendar apps poll it whole). The
+gzipped answer is another representation, so it has its own ETag (`-gzip` added), and
+both carry `Vary: Accept-Encoding`; the first request for a key makes the answer, and
+the ones that come meanwhile wait for it instead of making it again, and no more than
+LARGE_MAKING answers are made at once: what concurrent cold renders hold is bounded.
+
 What identifies a request is what its answer depends on: the path, the parsed query and
 the language `Accept-Language` chooses, never the raw header text (a 4 MB header names one
 of two languages). A 304 is only answered for a request known to be valid: one this
@@ -21,9 +29,11 @@ invalid request gets its 4xx whatever `If-None-Match` or `If-Modified-Since` say
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import functools
+import gzip
 import hashlib
 import sys
 from collections import OrderedDict
@@ -39,11 +49,19 @@ from events.store import EventStore
 from service.http.params import choose_lang
 
 VARY = "Accept-Language"
-# Route options: answers tagged by the log's head, and also kept in this process by ETag.
+VARY_LARGE = "Accept-Language, Accept-Encoding"
+# Route options: answers tagged by the log's head, and also kept in this process by ETag;
+# large documents kept apart, with a gzipped copy.
 READ = {"conditional": "log"}
 KEPT = {**READ, "keep": True}
+KEPT_LARGE = {**READ, "keep": "large"}
 CACHE_BYTES = 32_000_000  # kept answers in all, per process: keys, headers and bodies
 CACHE_BODY = 2_000_000  # the largest body kept
+LARGE_CACHE_BYTES = 100_000_000  # kept large answers in all, their gzipped copies too
+LARGE_CACHE_BODY = 40_000_000  # the largest large body kept (a feed's bound is ~25 MB)
+LARGE_MAKING = 2  # large answers made at once, per process
+GZIP_LEVEL = 5  # below zlib's default (6): each copy is made while a request waits
+GZIP_IN_THREAD = 256_000  # bodies larger than this are compressed off the event loop
 CACHE_QUERY = 2_048  # answers to longer query strings are not kept
 ISSUED = 20_000  # ETags of 200s remembered for 304s before the handler (under 4 MB)
 
@@ -98,8 +116,33 @@ async def _send_not_modified(send: Send, headers: list[tuple[bytes, bytes]]) -> 
     await send({"type": "http.response.body", "body": b""})
 
 
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether `Accept-Encoding` allows gzip (RFC 9110, 12.5.3): named, or `*`, and not
+    with q=0."""
+    if not accept_encoding:
+        return False
+    allowed: dict[str, bool] = {}
+    for part in accept_encoding[:1000].lower().split(","):
+        coding, _, parameters = part.partition(";")
+        quality = parameters.strip().removeprefix("q=").strip() if parameters else "1"
+        try:
+            allowed[coding.strip()] = float(quality) > 0
+        except ValueError:
+            continue
+    return allowed.get("gzip", allowed.get("x-gzip", allowed.get("*", False)))
+
+
+async def _gzipped(body: bytes) -> bytes:
+    # mtime=0: the same body always compresses to the same bytes (one ETag, one length).
+    if len(body) <= GZIP_IN_THREAD:
+        return gzip.compress(body, GZIP_LEVEL, mtime=0)
+    return await asyncio.to_thread(gzip.compress, body, GZIP_LEVEL, mtime=0)
+
+
 Key = tuple[int, str | None, RequestIdentity]  # head position and instant, the request
-Kept = tuple[list[tuple[bytes, bytes]], bytes]  # the response's headers and body
+HeaderList = list[tuple[bytes, bytes]]
+# The response's headers and body, and for large answers the body gzipped
+Kept = tuple[HeaderList, bytes, bytes | None]
 _ENTRY = 100  # an OrderedDict entry beyond its key and value (a hash slot and a link)
 
 
@@ -131,10 +174,15 @@ class ResponseCache:
         self._entries.move_to_end(key)
         return found[0]
 
-    def put(self, key: Key, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        if len(body) > self.max_body or key in self._entries:
+    def put(self, key: Key, headers: HeaderList, body: bytes, gzipped: bytes | None = None) -> None:
+        if len(body) > self.max_body:
             return
-        kept = (headers, body)
+        if (old := self._entries.get(key)) is not None:
+            if old[0][2] is not None or gzipped is None:
+                return
+            del self._entries[key]  # now with its gzipped copy
+            self.size -= old[1]
+        kept = (headers, body, gzipped)
         cost = _ENTRY + _footprint(key) + _footprint(kept)
         if cost > self.max_bytes:
             return
@@ -169,6 +217,14 @@ class Conditional:
 
     cache: ResponseCache = dataclasses.field(default_factory=ResponseCache)
     issued: IssuedTags = dataclasses.field(default_factory=IssuedTags)
+    large: ResponseCache = dataclasses.field(
+        default_factory=lambda: ResponseCache(LARGE_CACHE_BYTES, LARGE_CACHE_BODY)
+    )
+    # Large answers being made, by key: the requests that come meanwhile wait for them.
+    making: dict[Key, asyncio.Event] = dataclasses.field(default_factory=dict)
+    makers: asyncio.Semaphore = dataclasses.field(
+        default_factory=lambda: asyncio.Semaphore(LARGE_MAKING)
+    )
 
 
 def memory(scope: Scope) -> Conditional:
@@ -177,6 +233,20 @@ def memory(scope: Scope) -> Conditional:
     if found is None:
         found = state["conditional"] = Conditional()
     return found
+
+
+_ENCODING_HEADERS = frozenset({b"content-length", b"content-encoding", b"etag"})
+
+
+def _encoded(kept: Kept, etag: str, gzipped: bool) -> tuple[HeaderList, bytes]:
+    """A kept large answer's headers and body in the encoding asked for, with its ETag (the
+    kept headers say nothing of the encoding: one entry serves both)."""
+    headers, body, compressed = kept
+    if gzipped:
+        assert compressed is not None  # made whenever gzip is asked for
+        body, headers = compressed, [*headers, (b"content-encoding", b"gzip")]
+    length = str(len(body)).encode()
+    return [*headers, (b"content-length", length), (b"etag", etag.encode())], body
 
 
 def conditional_middleware(app: ASGIApp) -> ASGIApp:
@@ -188,12 +258,14 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
             return
         request_headers = Headers.from_scope(scope)
         remembered = memory(scope)
-        cache = remembered.cache
+        large = handler.opt.get("keep") == "large"
+        cache = remembered.large if large else remembered.cache
+        gzipped = large and accepts_gzip(request_headers.get("accept-encoding"))
         if_none_match = request_headers.get("if-none-match")
         cache_control = handler.opt.get("cache_control", "public, max-age=0, must-revalidate")
         extra: list[tuple[bytes, bytes]] = [
             (b"cache-control", cache_control.encode()),
-            (b"vary", VARY.encode()),
+            (b"vary", (VARY_LARGE if large else VARY).encode()),
         ]
         key: Key | None = None
         fresh = False  # for "log" routes: whether the client's copy is current
@@ -202,7 +274,7 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
             store: EventStore = scope["app"].state.store
             position, instant = await store.last_recorded()
             request = request_identity(scope, request_headers)
-            etag = f'"{position}-{_request_digest(request)}"'
+            etag = f'"{position}-{_request_digest(request)}{"-gzip" if gzipped else ""}"'
             extra.append((b"etag", etag.encode()))
             if instant:
                 extra.append((b"last-modified", http_date(instant).encode()))
@@ -220,21 +292,34 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                 # again can reach the same position with other events.
                 key = (position, instant, request)
                 kept = cache.get(key)
+                while kept is None and large and key in remembered.making:
+                    await remembered.making[key].wait()  # made by another request
+                    kept = cache.get(key)
                 if kept is not None:
                     if fresh:
                         await _send_not_modified(send, extra)
                         return
+                    if gzipped and kept[2] is None:
+                        # Small answers are gzipped when first asked so (large ones when made)
+                        kept = (kept[0], kept[1], await _gzipped(kept[1]))
+                        cache.put(key, *kept)
+                    headers, body = (
+                        _encoded(kept, etag, gzipped) if large else (list(kept[0]), kept[1])
+                    )
+                    if large:
+                        remembered.issued.add(etag)
                     start: Message = {"type": "http.response.start", "status": 200}
-                    await send({**start, "headers": list(kept[0])})
-                    await send({"type": "http.response.body", "body": kept[1]})
+                    await send({**start, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
                     return
 
         swallowed = False
         started: list[tuple[bytes, bytes]] | None = None
+        held: Message | None = None  # a large answer's start, sent with its whole body
         body: list[bytes] = []
 
         async def wrapped_send(message: Message) -> None:
-            nonlocal swallowed, started
+            nonlocal swallowed, started, held
             if message["type"] == "http.response.start" and message["status"] == 200:
                 headers = MutableScopeHeaders(message)
                 for name, value in extra:
@@ -249,8 +334,28 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                     kept = [(k, v) for k, v in message["headers"] if k.lower() != b"content-length"]
                     await _send_not_modified(send, kept)
                     return
+                if large:
+                    held = message
+                    return
                 if key is not None:
                     started = list(message["headers"])
+            elif message["type"] == "http.response.body" and held is not None:
+                body.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                whole = b"".join(body)
+                body.clear()
+                # Gzipped now if asked for, or if large enough to be worth it off the loop
+                # while the answer is still being made (no one else waits for it then).
+                big = key is not None and len(whole) > GZIP_IN_THREAD
+                compressed = await _gzipped(whole) if gzipped or big else None
+                neutral = [(k, v) for k, v in held["headers"] if k.lower() not in _ENCODING_HEADERS]
+                if key is not None:
+                    cache.put(key, neutral, whole, compressed)
+                headers, payload = _encoded((neutral, whole, compressed), etag, gzipped)
+                await send({**held, "headers": headers})
+                await send({"type": "http.response.body", "body": payload})
+                return
             elif message["type"] == "http.response.body" and started is not None:
                 body.append(message.get("body", b""))
                 if sum(map(len, body)) > cache.max_body:
@@ -261,6 +366,16 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                 return  # the 304 has no body
             await send(message)
 
-        await app(scope, receive, wrapped_send)
+        if key is None or not large:
+            await app(scope, receive, wrapped_send)
+            return
+        # One request makes a large answer; the others for its key wait (above) for it.
+        made = remembered.making[key] = asyncio.Event()
+        try:
+            async with remembered.makers:
+                await app(scope, receive, wrapped_send)
+        finally:
+            remembered.making.pop(key, None)
+            made.set()
 
     return middleware

@@ -10,13 +10,14 @@ from litestar.params import Parameter
 
 from events.dates import parse_edtf
 from projections import calendar, timeline
+from service.http.conditional import KEPT_LARGE
 from service.http.params import COUNTRY, REPEATABLE, base_url, choose_lang, timeline_filters
 from service.http.problems import Problem
 
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 # Calendar apps poll on their own schedule; a short max-age lets caches between them and
 # the service absorb bursts while an ETag keeps revalidation cheap.
-FEED = {"conditional": "log", "cache_control": "public, max-age=300"}
+FEED = {**KEPT_LARGE, "cache_control": "public, max-age=300"}
 PRECISIONS = ("day", "any")
 # One response's bound: a calendar of more events is unreadable in any app, and each costs
 # about 2 KB of the response (and a millisecond to render when not kept yet).
@@ -55,9 +56,7 @@ async def get_calendar(
         any_precision=precision == "any",
     )
     try:
-        body, count = await calendar.feed(
-            state.store.engine, query, base_url(state), MAX_FEED_EVENTS
-        )
+        body, count = await calendar.feed(state.store, query, base_url(state), MAX_FEED_EVENTS)
     except calendar.TooManyEvents as exc:
         raise Problem(
             400,

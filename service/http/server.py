@@ -107,6 +107,7 @@ def serve(settings: Settings) -> None:
         timeout_keep_alive=int(settings.keep_alive_seconds),
         # Over this many open connections (per process), requests get 503 at once.
         limit_concurrency=settings.max_connections or None,
+        access_log=False,  # the app writes its own, cheaper (service/http/access_log.py)
         # Forwarded headers are believed only from the proxies named; without any, the
         # client is the peer of the TCP connection, whatever its headers claim.
         proxy_headers=bool(trusted),
