@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.store.backend import Backend, Projector
 from events.store.records import (
+    COLUMNS,
     EMPTY_HEAD,
     GENESIS_HASH,
     Append,
@@ -31,7 +32,6 @@ from events.store.records import (
     record,
 )
 
-_NAMES = "position, stream_id, version, type, data, actor, reason, recorded_at, hash"
 # The log's head (position, hash, instant) and the current version of each stream asked
 # about, in one query: the head's row has a position, the streams' rows have none.
 _HEAD_AND_VERSIONS = (
@@ -45,7 +45,7 @@ _UNNEST = (
     "SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::text[], "
     "$6::text[], $7::text[], $8::text[], $9::text[])"
 )
-_INSERT = f"INSERT INTO events ({_NAMES}) {_UNNEST}"
+_INSERT = f"INSERT INTO events ({COLUMNS}) {_UNNEST}"
 # The same insert, made only if the log's head is the one guessed ($12, $13) and each
 # stream ($10) at its expected version ($11); it answers like _HEAD_AND_VERSIONS (as
 # things were before it), plus a row of how many events it inserted.
@@ -56,7 +56,7 @@ WITH head AS (
     SELECT stream_id, max(version) AS version FROM events
     WHERE stream_id = ANY($10::text[]) GROUP BY stream_id
 ), inserted AS (
-    INSERT INTO events ({_NAMES}) {_UNNEST}
+    INSERT INTO events ({COLUMNS}) {_UNNEST}
     WHERE coalesce((SELECT position FROM head), 0) = $12::bigint
     AND coalesce((SELECT hash FROM head), '{GENESIS_HASH}') = $13::text
     AND NOT EXISTS (

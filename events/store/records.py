@@ -53,6 +53,10 @@ class RecordedEvent(msgspec.Struct, frozen=True):
         return model.decode(self.type, self.data)
 
 
+# The event table's columns, in a row's order, for the backends' INSERTs.
+COLUMNS = ", ".join(RecordedEvent.__struct_fields__)
+
+
 class Append(msgspec.Struct, frozen=True):
     """Events for one stream, appended only if the stream is at `expected_version`."""
 

@@ -41,6 +41,7 @@ from sqlalchemy.pool import StaticPool
 from events.db import WRITE
 from events.store.backend import Backend, Projector
 from events.store.records import (
+    COLUMNS,
     EMPTY_HEAD,
     Append,
     Head,
@@ -50,7 +51,6 @@ from events.store.records import (
     record,
 )
 
-_NAMES = "position, stream_id, version, type, data, actor, reason, recorded_at, hash"
 # The log's head (position, hash, instant) and the current version of each stream asked
 # about, in one query: the head's row has a position, the streams' rows have none.
 _HEAD_AND_VERSIONS = (
@@ -84,9 +84,9 @@ def _insert_sql(events: int, guards: int) -> str:
     """A multi-row INSERT (faster than executemany), made only if `guards` versions exist."""
     values = ", ".join([_ROW] * events)
     if not guards:
-        return f"INSERT INTO events ({_NAMES}) VALUES {values}"
+        return f"INSERT INTO events ({COLUMNS}) VALUES {values}"
     where = " AND ".join([_AT_VERSION] * guards)
-    return f"INSERT INTO events ({_NAMES}) SELECT * FROM (VALUES {values}) WHERE {where}"
+    return f"INSERT INTO events ({COLUMNS}) SELECT * FROM (VALUES {values}) WHERE {where}"
 
 
 def _insert(db: sqlite3.Connection, recorded: Sequence[RecordedEvent]) -> None:
