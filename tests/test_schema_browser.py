@@ -50,7 +50,10 @@ def test_schema_page_renders_every_operation_from_its_own_files(browser, service
         # an operation opens and shows its parameters
         events = page.locator(".opblock:has(.opblock-summary-path[data-path='/api/v1/events'])")
         events.locator(".opblock-summary").click()
-        assert events.locator("tr[data-param-name='after']").count() == 1
+        from playwright.sync_api import expect  # here: the module imports without Playwright
+
+        # (expect waits for the opened block: a bare count could read it before it renders)
+        expect(events.locator("tr[data-param-name='after']")).to_have_count(1)
         csp = response.headers["content-security-policy"]
         assert "script-src 'self';" in csp and "https:" not in csp  # nothing from elsewhere
         assert page.evaluate("window.__cspViolations") == []
