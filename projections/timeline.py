@@ -102,6 +102,13 @@ def _row_for(state: FactState, previous: Row | None, event: object, recorded: Re
     )
 
 
+def new_fact_row(state: FactState, recorded: RecordedEvent) -> Row:
+    """The row the projection makes of a fact's first event (a writer that has just
+    recorded one answers with it, instead of reading it back)."""
+    assert recorded.version == 1
+    return _row_for(state, None, recorded.event(), recorded)
+
+
 def _countries(fact: Fact) -> set[str]:
     codes = set(fact.participants)
     if fact.place is not None and fact.place.country:

@@ -34,6 +34,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # PostgreSQL: give up connecting, or on one statement, after this long (then 503).
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_seconds: float = 30.0
+    # PostgreSQL: connections each process keeps open for its requests (as many as it
+    # serves at once, so that none is opened and closed per request), and how many more
+    # it may open for a moment at a peak.
+    db_pool_size: int = 20
+    db_pool_overflow: int = 10
     # Scheduled jobs (service/jobs/scheduler.py). On for the service as configured from the
     # environment (TIMELINE_SCHEDULER=off turns it off); off for apps made in code, such
     # as tests, unless they ask for it.

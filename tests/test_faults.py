@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from events.db import create_engine
+from events.store.postgres import LOCK_KEY
 from service.tokens import create_token
 from service.wiring import open_store
 from tests.benchmarks import bench_seed
@@ -84,8 +85,9 @@ def _appending(url: str) -> bool:
         return wal.exists() and wal.stat().st_size > 1_000_000
     with psycopg.connect(url, autocommit=True) as conn:
         held = conn.execute(
-            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-            "WHERE c.relname = 'events' AND l.mode = 'ExclusiveLock' AND l.granted"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND (classid::bigint << 32) + objid::bigint = %s",
+            (LOCK_KEY,),
         ).fetchone()
     return bool(held and held[0])
 

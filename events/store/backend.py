@@ -1,9 +1,9 @@
 """What a database must do to hold the log: the contract each backend module fulfils.
 
-Appends are serialised (SQLite: its write lock; PostgreSQL: an EXCLUSIVE table lock), so
-positions are gapless and commit in order: a reader following positions can never skip
-an event that commits later with a lower position. Under that lock each event gets its
-position, its `recorded_at` and its hash over the previous event's hash.
+Appends are serialised (SQLite: its write lock; PostgreSQL: an advisory lock every writer
+takes), so positions are gapless and commit in order: a reader following positions can
+never skip an event that commits later with a lower position. Under that lock each event
+gets its position, its `recorded_at` and its hash over the previous event's hash.
 
 Why a head must be known at all: the hash chain is computed here, in the client, so the
 writer must know the previous event's hash (and position and instant) before it can send
@@ -30,7 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.store.records import Append, Head, RecordedEvent, head_of
 
-# A projector applies appended events to a read model in the append's transaction.
+# A projector applies appended events to a read model in the append's transaction. It
+# reads with SELECTs and uses no result of its writes, and it may be run for an attempt
+# that is then refused and made again (PostgreSQL runs it before taking the lock, and
+# sends its writes after the insert: events.store.postgres).
 Projector = Callable[[sa.Connection, Sequence[RecordedEvent]], None]
 
 

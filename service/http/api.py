@@ -14,7 +14,7 @@ from msgspec import UNSET, UnsetType
 from events.decider import ChangeFact, RecordFact, RetractFact, stream_id
 from events.facts import Fact
 from events.handler import handle
-from events.store import ConcurrencyError, RecordedEvent
+from events.store import RecordedEvent
 from projections import timeline
 from projections.items import EncodedItems, Item, item
 from service.http.auth import GUARDS, WRITE, written_lang
@@ -197,11 +197,10 @@ def _entry(kind: type[EntryT], r: RecordedEvent) -> EntryT:
 @post("/api/v1/facts", dependencies=WRITE, guards=GUARDS, summary="Record a new fact")
 async def create_fact(request: Request, state: State, data: Fact, actor: str) -> Response[Item]:
     language = written_lang(request)
-    try:
-        outcome = await handle(state.store, data.id, RecordFact(data), actor=actor)
-    except ConcurrencyError:
-        raise Problem(409, f"a fact with id {data.id!r} already exists") from None
-    return await _written(state, data.id, outcome.version, language, status=201)
+    outcome = await handle(state.store, data.id, RecordFact(data), actor=actor)
+    assert outcome.state is not None
+    row = timeline.new_fact_row(outcome.state, outcome.recorded[0])
+    return _answer(state, row, outcome.version, language, status=201)
 
 
 @patch("/api/v1/facts/{fact_id:str}", dependencies=WRITE, guards=GUARDS, summary="Change a fact")
@@ -243,7 +242,13 @@ async def _written(
 ) -> Response[Item]:
     row = await state.database.run(timeline.fact_row, fact_id)
     assert row is not None  # the projection ran in the append's transaction
-    url = f"{base_url(state)}/api/v1/facts/{fact_id}"
+    return _answer(state, row, version, language, status)
+
+
+def _answer(
+    state: State, row: timeline.Row, version: int, language: str, status: int
+) -> Response[Item]:
+    url = f"{base_url(state)}/api/v1/facts/{row.fact_id}"
     return Response(
         item(row, language, base_url(state)),
         status_code=status,

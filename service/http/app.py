@@ -16,7 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp
 
-from events.db import refuses_writes
+from events.db import async_url, refuses_writes
 from events.instants import Clock, utc_now
 from events.store import EventStore
 from projections.items import EncodedItems
@@ -59,6 +59,14 @@ async def health(state: State) -> Health:
     return Health("ok" if healthy else "degraded", "reachable", writes, position, runner, audit)
 
 
+def _pool(settings: Settings) -> dict[str, int]:
+    """The PostgreSQL pool's size (SQLite reads on its own connections, and NullPool has
+    no size)."""
+    if settings.db_null_pool or async_url(settings.database_url).get_backend_name() != "postgresql":
+        return {}
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_overflow}
+
+
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -68,6 +76,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             clock=clock,
             connect_timeout=settings.db_connect_timeout_seconds,
             statement_timeout=settings.db_statement_timeout_seconds,
+            **_pool(settings),
         )
         app.state.store = store
         app.state.database = store.database  # the read models' queries: Database.run

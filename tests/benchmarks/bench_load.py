@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import threading
+import time
 import uuid
 from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
 
+from events.store.postgres import LOCK_KEY
 from service import migrate
 from service.tokens import create_token
 from service.wiring import open_store
@@ -26,6 +29,44 @@ from tests.test_faults import stored_fact_ids, timeline_cli
 
 CONNECTIONS = 32
 SECONDS = 30.0
+SAMPLE_EVERY = 0.002  # seconds between looks at whether a writer holds the log's lock
+
+_HELD = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND (classid::bigint << 32) + objid::bigint = %s"
+)
+
+
+class LockSampler(threading.Thread):
+    """Looks every SAMPLE_EVERY seconds whether a writer holds the log's lock: the share of
+    looks that find it held is the share of the run it was held (its utilisation)."""
+
+    def __init__(self, conninfo: str) -> None:
+        super().__init__(daemon=True)
+        self.conninfo = conninfo
+        self.looks = self.held = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            while not self.stopping.is_set():
+                row = conn.execute(_HELD, (LOCK_KEY,)).fetchone()
+                self.looks += 1
+                self.held += bool(row and row[0])
+                time.sleep(SAMPLE_EVERY)
+
+    @property
+    def utilisation(self) -> float:
+        return self.held / self.looks if self.looks else 0.0
+
+
+def _transactions_after(conninfo: str, position: int) -> int:
+    """How many transactions wrote the log after `position` (each row's xmin says)."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(DISTINCT xmin::text) FROM events WHERE position > %s", (position,)
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def main() -> None:
@@ -43,19 +84,28 @@ def main() -> None:
         assert timeline_cli("seed", url=url).returncode == 0
         store = open_store(url, null_pool=True)
         token = asyncio.run(create_token(store.engine, "load"))
+        seeded = asyncio.run(store.head())
         asyncio.run(store.engine.dispose())
+        db_conninfo = (
+            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        sampler = LockSampler(db_conninfo)
         with tempfile.TemporaryDirectory() as tmp:
             services = [Served(url, Path(tmp) / f"server-{i}.log").start() for i in range(2)]
             try:
+                sampler.start()
                 result = asyncio.run(
                     run_load(
                         [s.base for s in services], token, connections=CONNECTIONS, seconds=SECONDS
                     )
                 )
             finally:
+                sampler.stopping.set()
+                sampler.join()
                 for service in services:
                     service.stop()
         lost = result.written - asyncio.run(stored_fact_ids(url))
+        transactions = _transactions_after(db_conninfo, seeded)
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -76,5 +126,15 @@ def main() -> None:
         f"errors: {len(result.errors)}; writes acknowledged: {len(result.written)}; "
         f"lost: {len(lost)}"
     )
+    held = sampler.utilisation * result.seconds
+    writes = len(result.written)
+    print(
+        f"log lock: held {100 * sampler.utilisation:.1f}% of the run ({sampler.looks:,} looks); "
+        f"{transactions:,} transactions wrote the log, holding it "
+        f"{1000 * held / max(transactions, 1):.2f} ms each on average; "
+        f"ceiling at this hold time {writes / held if held else float('inf'):,.0f} writes/s"
+    )
+    timeline_p99, write_p99 = result.p(0.99, "timeline"), result.p(0.99, "write")
+    print(f"write p99 / timeline p99: {write_p99 / timeline_p99:.2f} (goal <= 1.5)")
     for error in result.errors[:5]:
         print("  ", error)
