@@ -26,11 +26,6 @@ BUSY_TIMEOUT_MS = 10_000
 
 # The synchronous twin of each SQLite file engine (see `sqlite_twin`).
 _twins: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()
-# The timeouts (connect, statement) each PostgreSQL engine was made with, for the store's
-# own connection beside the engine's (events.store.postgres).
-_timeouts: weakref.WeakKeyDictionary[sa.Engine, tuple[float | None, float | None]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def async_url(url: str) -> sa.URL:
@@ -78,7 +73,6 @@ def create_engine(
             connect_args["command_timeout"] = statement_timeout
         engine = create_async_engine(target, **kwargs)
         _configure_postgres(engine.sync_engine)
-        _timeouts[engine.sync_engine] = (connect_timeout, statement_timeout)
         return engine
     engine = create_async_engine(target, **kwargs)
     _configure_sqlite(engine.sync_engine, sqlite_synchronous)
@@ -98,11 +92,6 @@ def sqlite_twin(engine: AsyncEngine) -> sa.Engine | None:
     None for in-memory databases and engines not made by `create_engine`.
     """
     return _twins.get(engine.sync_engine)
-
-
-def postgres_timeouts(engine: AsyncEngine) -> tuple[float | None, float | None]:
-    """The connect and statement timeouts (seconds) a PostgreSQL engine was made with."""
-    return _timeouts.get(engine.sync_engine, (None, None))
 
 
 class Database:

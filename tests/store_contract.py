@@ -320,7 +320,7 @@ class StoreContract:
         self, make_store: MakeStore
     ) -> None:
         """On SQLite the append can't take the lock on the loop, so it waits in the writer
-        thread; on PostgreSQL it waits for the table lock."""
+        thread; on PostgreSQL it waits for the log's advisory lock."""
         holder, writer = make_store(), make_store()
         await writer.append("first", [reschedule("2026")], NO_STREAM, actor="w")  # a guess
         async with holder.write_transaction() as conn:

@@ -74,10 +74,10 @@ async def test_a_held_lock_times_out_as_an_operational_error(postgres_url: str):
     await engine.dispose()
 
 
-# --- the pipelined append -------------------------------------------------------------------
+# --- the append in one statement -------------------------------------------------------------------
 
 
-async def test_appends_made_at_once_go_in_one_pipeline_and_fail_alone(postgres_url: str):
+async def test_appends_made_at_once_go_in_one_statement_and_fail_alone(postgres_url: str):
     """Appends queued while none is in flight go together; the one whose expected version
     is stale fails by itself, and the others are made."""
     engine = create_engine(postgres_url)
@@ -99,7 +99,7 @@ async def test_appends_made_at_once_go_in_one_pipeline_and_fail_alone(postgres_u
     log = await store.read_all()
     assert [r.position for r in log] == list(range(1, 13))
     assert await store.verify() is None
-    # The ten were made in one transaction (the refused pipeline left nothing).
+    # The ten were made in one transaction (the refused statement left nothing).
     assert await _transactions_of(engine, after=2) == 1
     await store.close()
     await engine.dispose()
@@ -141,7 +141,7 @@ async def test_two_processes_appending_at_once_keep_one_gapless_chain(postgres_u
         await engine.dispose()
 
 
-async def test_a_held_lock_times_out_on_the_pipelined_path_too(postgres_url: str):
+async def test_a_held_lock_times_out_on_the_one_statement_path_too(postgres_url: str):
     engine = create_engine(postgres_url)
     store = EventStore(engine, lock_timeout_ms=200)
     await store.append("s", [reschedule("2026")], NO_STREAM, actor="a")  # now it has a guess
@@ -158,7 +158,7 @@ async def test_a_writer_that_takes_no_lock_of_ours_is_waited_for_then_followed(
     postgres_url: str,
 ):
     """A process of an older release (it locks the table, not our advisory lock) inserts
-    the next position while a pipelined append is on its way: the append fails on the
+    the next position while an append is on its way: the append fails on the
     position's key, learns the head and goes after it."""
     engine = create_engine(postgres_url)
     store = EventStore(engine)
@@ -196,7 +196,7 @@ async def test_appends_do_not_wait_for_the_scheduler_s_election_lock(postgres_ur
     engine = create_engine(postgres_url)
     store = EventStore(engine, lock_timeout_ms=200)
     await store.append("s", [reschedule("2026")], NO_STREAM, actor="a")  # the exact way
-    await store.append("s", [reschedule("2027")], 1, actor="a")  # the pipelined way
+    await store.append("s", [reschedule("2027")], 1, actor="a")  # the one-statement way
     assert await store.head() == 2
     await runner.close()
     await store.close()

@@ -1,5 +1,5 @@
-"""The log in PostgreSQL: appends pipelined in one round trip, with the lock held only
-while the server runs them.
+"""The log in PostgreSQL: an append is one statement, with the lock held only while the
+server runs it.
 
 Every writer (append, import, a projection's rebuild) first takes one transaction-scoped
 advisory lock, LOCK_KEY: under it the head and the streams' versions are read and the next
@@ -7,53 +7,47 @@ events written, so positions are gapless and commit in order (events.store.backe
 
 An append goes one of two ways:
 
-- **Pipelined**, the usual case (a guess of the head, and each append expecting a version,
-  see events.store.backend): the projectors run first, their reads now (before the lock:
-  what they read is of the appended streams, which the guard below pins) and their writes
-  kept. Then one pipeline on the backend's own psycopg connection sends the lock, the
-  guarded insert and the kept writes, and one Sync, which commits them as one implicit
-  transaction. The client sends all of it at once and waits once, so the lock is held
-  only while the server runs the statements, never while this process's event loop is
-  busy with other requests (which is what kept it held 19 ms, and writes queued 0.5 s,
-  when each statement waited for the loop). A wrong guess (another process appended)
-  makes the insert raise through `events_refuse_append` (migration 0009), which skips and
-  rolls back what follows and says what it found, so the next try is exact.
-  Appends made while a pipeline is in flight wait for it and then go together in the next
-  one, as one transaction: one pipeline at a time per process, so a process's appends
-  never refute each other's guesses.
-- **Exact**, on SQLAlchemy's asyncpg connection: BEGIN and the lock, the head and versions
-  read, the insert, the projectors, COMMIT (appends that expect no version, the first
-  append a process makes, imports, appends from a second event loop while one is busy).
+- **In one statement**, the usual case (a guess of the head, and each append expecting a
+  version, see events.store.backend): the projectors run first, their reads now (before
+  the lock: what they read is of the appended streams, which the guess pins) and their
+  writes kept. Then one call of `events_append` (migration 0009) takes the lock, checks
+  the guess, inserts the events and runs the kept writes, and commits as it returns. The
+  lock is held only while the server runs it: never while this process's event loop is
+  busy with other requests, which is what kept it held 19 ms per write (and writes queued
+  0.5 s) when each statement of an append waited for the loop. A wrong guess (another
+  process appended) makes it raise, saying what it found, so the next try is exact.
+  Appends made while one is on its way wait for it and then go together in the next
+  statement, as one transaction: one at a time per process, so a process's appends never
+  refute each other's guesses; one that expected a stale version fails alone.
+- **Exact**: BEGIN and the lock, the head and versions read, the insert, the projectors,
+  COMMIT (appends that expect no version, imports, appends from a second event loop while
+  one is busy, and a batch refused ATTEMPTS times running).
 
-Psycopg for the pipeline because asyncpg has no way to send different statements without
-waiting for each; asyncpg stays for everything else (reads, the exact way, rebuilds).
+Statements go to asyncpg directly, without SQLAlchemy's work per statement; projectors
+run on SQLAlchemy's connection over the same asyncpg connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import asyncpg
-import psycopg
-import psycopg.errors
+import msgspec
 import sqlalchemy as sa
 from msgspec.structs import astuple
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.pool import NullPool
 
-from events.db import postgres_timeouts
 from events.store.backend import Backend, Projector
 from events.store.records import (
     COLUMNS,
     EMPTY_HEAD,
-    GENESIS_HASH,
     Append,
     ConcurrencyError,
     Head,
@@ -65,11 +59,15 @@ from events.store.records import (
 )
 
 # The advisory lock every writer takes ("eventlog" as a 64-bit integer; the scheduler's
-# election holds "timeline", service/jobs/election.py). LOCK TABLE cannot serve the
-# pipeline: it needs an explicit transaction block, whose failure would hold the lock
-# until a ROLLBACK one more round trip later.
+# election holds "timeline", service/jobs/election.py). A table lock cannot be taken
+# inside `events_append` as early as it must be: LOCK TABLE is refused in a function
+# called outside a transaction block.
 LOCK_KEY = int.from_bytes(b"eventlog", "big")
-MAX_BATCH = 100  # appends in one pipelined transaction
+MAX_BATCH = 100  # appends in one statement
+# Tries of one statement before the exact way, which holds the lock for round trips: each
+# refusal says the head as it was, so the next try fails only if another process
+# appended again meanwhile.
+ATTEMPTS = 10
 
 # The log's head (position, hash, instant) and the current version of each stream asked
 # about, in one query: the head's row has a position, the streams' rows have none.
@@ -86,32 +84,12 @@ _UNNEST = (
 )
 _INSERT = f"INSERT INTO events ({COLUMNS}) {_UNNEST}"
 
-# The pipelined insert (psycopg's placeholders): made only if the log's head is the one
-# guessed and each stream at its expected version; otherwise it raises, saying what it
-# found (a JSON object of the head and the versions).
-_PIPELINED_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_KEY})"
-_GUARDED_INSERT = f"""
-WITH head AS (
-    SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1
-), current AS (
-    SELECT stream_id, max(version) AS version FROM events
-    WHERE stream_id = ANY(%(streams)s::text[]) GROUP BY stream_id
-), guess AS (
-    SELECT coalesce((SELECT position FROM head), 0) = %(head_position)s::bigint
-    AND coalesce((SELECT hash FROM head), '{GENESIS_HASH}') = %(head_hash)s::text
-    AND NOT EXISTS (
-        SELECT FROM unnest(%(streams)s::text[], %(expected)s::integer[]) AS e (stream_id, version)
-        LEFT JOIN current AS c USING (stream_id) WHERE coalesce(c.version, 0) <> e.version
-    ) AS holds
+# An append and its projections' writes, in one statement (migration 0009).
+_APPEND = (
+    "SELECT events_append($1::bigint, $2::integer, $3::bigint, $4::text, $5::text[], "
+    "$6::integer[], $7::bigint[], $8::text[], $9::integer[], $10::text[], $11::text[], "
+    "$12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])"
 )
-INSERT INTO events ({COLUMNS})
-SELECT * FROM unnest(%(position)s::bigint[], %(stream_id)s::text[], %(version)s::integer[],
-    %(type)s::text[], %(data)s::text[], %(actor)s::text[], %(reason)s::text[],
-    %(recorded_at)s::text[], %(hash)s::text[])
-WHERE CASE WHEN (SELECT holds FROM guess) THEN true ELSE events_refuse_append(json_build_object(
-    'head', (SELECT json_build_array(position, hash, recorded_at) FROM head),
-    'versions', (SELECT json_object_agg(stream_id, version) FROM current))::text) END
-"""
 _REFUSED = "40001"  # serialization_failure, as events_refuse_append raises it
 _TAKEN = "23505"  # unique_violation
 _LOG_KEYS = ("events_pkey", "uq_events_stream_version")
@@ -124,9 +102,14 @@ _UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.LockNotAvailableError,
-    psycopg.OperationalError,  # lost connections, lock and statement timeouts, shutdowns
 )
-_PSYCOPG: sa.Dialect = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
+# A kept write is compiled as psycopg's (named placeholders, each with its type's cast), and
+# each placeholder then made to read its row: `(r->>'name')::TYPE`.
+_NAMED: sa.Dialect = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s(::\w+)?")
+_INSERT_VALUES = re.compile(r"(INSERT INTO \S+ \([^)]*\)) VALUES \((.*)\)", re.DOTALL)
+_ROWS = "json_array_elements($1) AS r"
+_rows_encoder = msgspec.json.Encoder()
 
 
 def _split(rows: Sequence[Sequence[Any]]) -> tuple[Head, dict[str, int]]:
@@ -173,33 +156,62 @@ async def _run(conn: AsyncConnection, sql: str, *args: Any) -> list[Any]:
 
 
 class _DeferredWrites:
-    """A projector's connection on the pipelined path: it reads now, and its writes are kept
-    for the pipeline. Projectors read with SELECTs and use no result of their writes."""
+    """A projector's connection on the one-statement path: it reads now, and its writes
+    (INSERT, UPDATE, DELETE) are kept for `events_append`. Projectors use no result of
+    their writes."""
 
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
-        self.writes: list[tuple[sa.Executable, Any]] = []
+        self.writes: list[tuple[str, str]] = []
 
     def execute(self, statement: sa.Executable, parameters: Any = None) -> Any:
-        if isinstance(statement, sa.Select):
-            return self._conn.execute(statement, parameters)
-        self.writes.append((statement, parameters))
-        return None
+        if isinstance(statement, sa.Insert | sa.Update | sa.Delete):
+            # Encoded now: a projector may reuse its lists of rows once it has written them.
+            self.writes.append(_kept(statement, parameters))
+            return None
+        return self._conn.execute(statement, parameters)
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(statement: sa.Executable, keys: tuple[str, ...]) -> sa.engine.Compiled:
-    compiled = cast(sa.ClauseElement, statement).compile(
-        dialect=_PSYCOPG, column_keys=list(keys) or None
-    )
-    return compiled
+def _compiled(statement: sa.Executable, keys: tuple[str, ...]) -> sa.sql.compiler.SQLCompiler:
+    clause = cast(sa.ClauseElement, statement)
+    compiled = clause.compile(dialect=_NAMED, column_keys=list(keys) or None)
+    return cast(sa.sql.compiler.SQLCompiler, compiled)
 
 
-def _for_psycopg(statement: sa.Executable, parameters: Any) -> tuple[str, list[dict[str, Any]]]:
-    """A kept write as psycopg's SQL and one dict of values per row."""
+@functools.lru_cache(maxsize=256)
+def _reading_rows(statement: sa.Executable, keys: tuple[str, ...]) -> str:
+    """A write's SQL for `events_append`: the statement once, over every row of `$1`.
+
+    Written here, not by SQLAlchemy, which has no form of a statement over a JSON array of
+    rows; only the shapes the projectors' statements compile to are accepted."""
+    compiled = _compiled(statement, keys)
+
+    def reading(placeholder: re.Match[str]) -> str:
+        name, cast_to = placeholder[1], placeholder[2]
+        if not cast_to:  # psycopg's dialect leaves some (booleans) to the driver
+            cast_to = "::" + compiled.binds[name].type.compile(dialect=_NAMED)
+        return f"(r->>'{name}'){cast_to}"
+
+    sql = _PLACEHOLDER.sub(reading, compiled.string).replace("%%", "%")
+    if isinstance(statement, sa.Insert):
+        shape = _INSERT_VALUES.fullmatch(sql)
+        if shape is None:
+            raise TypeError(f"a projector's INSERT of an unexpected form: {sql}")
+        return f"{shape[1]} SELECT {shape[2]} FROM {_ROWS}"
+    joined = " USING " if isinstance(statement, sa.Delete) else " FROM "
+    before, where, condition = sql.partition(" WHERE ")
+    if " FROM " in before or " USING " in before or " RETURNING " in sql:
+        raise TypeError(f"a projector's write of an unexpected form: {sql}")
+    return f"{before}{joined}{_ROWS}{where}{condition}"
+
+
+def _kept(statement: sa.Executable, parameters: Any) -> tuple[str, str]:
+    """A kept write as `events_append` runs it: its SQL, and its rows as a JSON array."""
     rows = parameters if isinstance(parameters, list) else [parameters or {}]
-    compiled = _compiled(statement, tuple(rows[0]))
-    return compiled.string, [dict(compiled.construct_params(row) or {}) for row in rows]
+    keys = tuple(rows[0])
+    values = [_compiled(statement, keys).construct_params(row) for row in rows]
+    return _reading_rows(statement, keys), _rows_encoder.encode(values).decode()
 
 
 class _Refused(Exception):
@@ -212,7 +224,7 @@ class _Refused(Exception):
 
 @dataclass
 class _Request:
-    """One caller's append, waiting to go in a pipeline."""
+    """One caller's append, waiting to go in a statement."""
 
     appends: Sequence[Append]
     expected: dict[str, int]
@@ -242,22 +254,7 @@ class PostgresBackend(Backend):
             f"BEGIN; SET LOCAL lock_timeout = {int(lock_timeout_ms)}; "
             f"SELECT pg_advisory_xact_lock({LOCK_KEY})"
         )
-        connect_timeout, self._statement_timeout = postgres_timeouts(engine)
-        url = engine.url.set(drivername="postgresql")
-        self._conninfo = url.render_as_string(hide_password=False)
-        self._connect_options: dict[str, Any] = {
-            "autocommit": True,
-            "options": f"-c lock_timeout={int(lock_timeout_ms)}",
-            # Not prepared: a statement psycopg prepares in a pipeline that is then refused
-            # is never made, yet psycopg would take it as made ("prepared statement does
-            # not exist" on its next use).
-            "prepare_threshold": None,
-        }
-        if connect_timeout is not None:
-            self._connect_options["connect_timeout"] = max(1, round(connect_timeout))
-        # Like the engine's pool: kept between appends, or (NullPool) one per burst.
-        self._keep_connection = not isinstance(engine.pool, NullPool)
-        self._writer: psycopg.AsyncConnection[Any] | None = None
+        self._lock_timeout_ms = int(lock_timeout_ms)
         self._queue: list[_Request] = []
         self._flushing: asyncio.Task[None] | None = None
 
@@ -313,12 +310,12 @@ class PostgresBackend(Backend):
         if recorded:
             self.seen(list(recorded))
 
-    # --- the pipelined way ----------------------------------------------------------
+    # --- the one-statement way ----------------------------------------------------------
 
     async def append(
         self, appends: Sequence[Append], *, actor: str, reason: str | None
     ) -> list[RecordedEvent]:
-        expected = expected_versions(appends) if self.guess is not None else None
+        expected = expected_versions(appends)
         loop = asyncio.get_running_loop()
         busy_elsewhere = self._flushing is not None and self._flushing.get_loop() is not loop
         if expected is None or busy_elsewhere:
@@ -346,8 +343,6 @@ class PostgresBackend(Backend):
             for request in self._queue:  # only if cancelled: the loop is going away
                 request.fail(ConnectionError("the append was not made"))
             self._queue.clear()
-            if not self._keep_connection:
-                await self._close_writer()
 
     def _take_batch(self) -> list[_Request]:
         """The queued appends that can go together: in order, each stream in one only."""
@@ -363,7 +358,10 @@ class PostgresBackend(Backend):
         return batch
 
     async def _write_batch(self, batch: list[_Request]) -> None:
-        for _attempt in range(3):
+        if self.guess is None:  # a process's first append: the head as it is now
+            async with self._autocommit.connect() as conn:
+                self.guess = _split(await _run(conn, _HEAD_AND_VERSIONS, []))[0]
+        for _attempt in range(ATTEMPTS):
             assert self.guess is not None
             recorded = self._record(batch, self.guess)
             try:
@@ -385,7 +383,7 @@ class PostgresBackend(Backend):
                     request.done.set_result(request.recorded)
             self.seen(recorded)
             return
-        # Refuted three times running (other processes appending as fast as this one):
+        # Refuted every time (other processes appending as fast as this one, for long):
         # the exact way, under the lock from the start.
         for request in batch:
             await self._write_alone(request)
@@ -433,94 +431,65 @@ class PostgresBackend(Backend):
                 possible.append(request)
         return possible
 
-    async def _kept_writes(self, recorded: list[RecordedEvent]) -> list[tuple[sa.Executable, Any]]:
-        """The projectors' writes for `recorded`, their reads made now."""
+    async def _kept_writes(
+        self, conn: AsyncConnection, recorded: list[RecordedEvent]
+    ) -> list[tuple[str, str]]:
+        """The projectors' writes for `recorded` as `events_append` runs them, their reads
+        made now."""
         if not self.projectors:
             return []
 
-        def project(conn: sa.Connection) -> list[tuple[sa.Executable, Any]]:
-            deferred = _DeferredWrites(conn)
+        def project(sync: sa.Connection) -> list[tuple[str, str]]:
+            deferred = _DeferredWrites(sync)
             for projector in self.projectors:
                 projector(cast(sa.Connection, deferred), recorded)
             return deferred.writes
 
-        async with self._autocommit.connect() as conn:
-            return await conn.run_sync(project)
+        return await conn.run_sync(project)
 
     async def _send(self, batch: list[_Request], recorded: list[RecordedEvent], head: Head) -> None:
-        """One pipeline: the lock, the guarded insert, the projectors' writes, one Sync."""
-        writes = [_for_psycopg(*w) for w in await self._kept_writes(recorded)]
+        """One statement: `events_append`, with the events and the projectors' writes."""
         expected = {s: v for request in batch for s, v in request.expected.items()}
-        columns = dict(zip(RecordedEvent.__struct_fields__, _columns(recorded), strict=True))
-        guarded = {
-            **columns,
-            "streams": list(expected),
-            "expected": list(expected.values()),
-            "head_position": head[0],
-            "head_hash": head[1],
-        }
         for attempt in (1, 2):
-            reused = self._writer is not None
-            conn = await self._connection()
+            conn = await self._autocommit.connect()
             try:
-                async with asyncio.timeout(self._statement_timeout):
-                    async with conn.pipeline():
-                        await conn.execute(_PIPELINED_LOCK)
-                        await conn.execute(_GUARDED_INSERT, guarded)
-                        cursor = conn.cursor()
-                        for sql, rows in writes:
-                            if len(rows) == 1:
-                                await cursor.execute(sql, rows[0])
-                            else:
-                                await cursor.executemany(sql, rows)
+                writes = await self._kept_writes(conn, recorded)
+                await _run(
+                    conn,
+                    _APPEND,
+                    LOCK_KEY,
+                    self._lock_timeout_ms,
+                    head[0],
+                    head[1],
+                    list(expected),
+                    list(expected.values()),
+                    *_columns(recorded),
+                    [sql for sql, _ in writes],
+                    [rows for _, rows in writes],
+                )
                 return
-            except psycopg.Error as exc:
-                if exc.sqlstate == _REFUSED and exc.diag.message_detail:
-                    raise _refusal(exc.diag.message_detail) from None
-                if exc.sqlstate == _TAKEN and exc.diag.constraint_name in _LOG_KEYS:
+            except sa.exc.DBAPIError as exc:
+                found = exc.orig
+                sqlstate, detail = getattr(found, "sqlstate", None), getattr(found, "detail", None)
+                if sqlstate == _REFUSED and detail:
+                    raise _refusal(detail) from None
+                if sqlstate == _TAKEN and getattr(found, "constraint_name", None) in _LOG_KEYS:
                     # A writer that takes no lock of ours (a process of an older release,
                     # during an upgrade) got there first: refused, without a word of why.
-                    raise _Refused(*await self._found(list(expected))) from None
-                broken = conn.broken or conn.closed
-                if broken:
-                    await self._close_writer()
-                # A kept connection the server closed while idle got nothing: once more.
-                if not (broken and reused and attempt == 1):
-                    raise _driver_error(_GUARDED_INSERT, exc) from exc
-            except (TimeoutError, asyncio.CancelledError) as exc:
-                # Cut off half-way: whatever state the connection is in, it isn't reused.
-                await self._close_writer()
-                if isinstance(exc, asyncio.CancelledError):
+                    now = await _run(conn, _HEAD_AND_VERSIONS, list(expected))
+                    raise _Refused(*_split(now)) from None
+                # A pooled connection that died unnoticed got nothing: once more.
+                if not (attempt == 1 and conn.invalidated):
                     raise
-                raise _driver_error(_GUARDED_INSERT, exc) from exc
-
-    async def _found(self, stream_ids: list[str]) -> tuple[Head, dict[str, int]]:
-        async with self._autocommit.connect() as conn:
-            return _split(await _run(conn, _HEAD_AND_VERSIONS, stream_ids))
-
-    async def _connection(self) -> psycopg.AsyncConnection[Any]:
-        if self._writer is None or self._writer.closed:
-            try:
-                async with asyncio.timeout(self._statement_timeout):
-                    self._writer = await psycopg.AsyncConnection.connect(
-                        self._conninfo, **self._connect_options
-                    )
-            except (psycopg.Error, OSError, TimeoutError) as exc:
-                raise _driver_error("connect", exc) from exc
-        return self._writer
-
-    async def _close_writer(self) -> None:
-        writer, self._writer = self._writer, None
-        if writer is not None and not writer.closed:
-            await writer.close()
+            finally:
+                await conn.close()
 
     async def close(self) -> None:
-        # The engine's connections are its owner's; the pipeline's own one is closed here.
-        await self._close_writer()
+        pass  # nothing of its own: its connections are the engine's
 
 
 def _refusal(detail: str) -> _Refused:
-    found = json.loads(detail)
+    found = msgspec.json.decode(detail)
     head = tuple(found["head"]) if found["head"] else EMPTY_HEAD
     return _Refused(cast(Head, head), found["versions"] or {})
 
