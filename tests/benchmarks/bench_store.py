@@ -427,3 +427,7 @@ def main() -> None:
     print("ratio = median ours / median eventsourcing; goals are per backend (see module doc)")
     for line in _mixed(rows):
         print(line)
+
+
+if __name__ == "__main__":
+    main()
