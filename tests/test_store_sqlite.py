@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -112,6 +115,39 @@ async def test_appends_stay_on_the_loop_while_the_thread_checkpoints(tmp_path, m
     assert threads == ["MainThread"] * 40
     assert checkpoints and {name.split("_")[0] for name in checkpoints} == {"event-store-writer"}
     assert await store.head() == 40 and await store.verify() is None
+    await engine.dispose()
+
+
+async def test_a_store_dropped_while_its_thread_checkpoints(tmp_path, monkeypatch):
+    """The garbage collector closes a dropped store's writers, but the thread's connection
+    only after its checkpoint (closing a connection in use crashed the process)."""
+    monkeypatch.setattr(sqlite_backend._Writers, "CHECKPOINT_AFTER", 5)
+    checkpoint = sqlite_backend._Writers._checkpoint_beside_appends
+    started = threading.Event()
+    failures: list[Exception] = []
+
+    def slow(writers: sqlite_backend._Writers) -> None:
+        started.set()
+        time.sleep(0.05)  # still running when the store is collected
+        try:
+            checkpoint(writers)
+        except Exception as exc:
+            failures.append(exc)
+
+    monkeypatch.setattr(sqlite_backend._Writers, "_checkpoint_beside_appends", slow)
+    engine = create_engine(_migrated(tmp_path))
+    for round_ in range(3):
+        started.clear()
+        store = EventStore(engine)
+        for i in range(5):
+            await store.append(f"s{round_}-{i}", [reschedule("2026")], NO_STREAM, actor="a")
+        assert started.wait(5)
+        del store
+        gc.collect()
+    await asyncio.sleep(0.3)  # the threads' last checkpoints and closes
+    assert failures == []
+    async with engine.connect() as conn:
+        assert (await conn.exec_driver_sql("SELECT count(*) FROM events")).scalar() == 15
     await engine.dispose()
 
 

@@ -198,10 +198,12 @@ class _Writers:
             self.wal_too_long = False
 
     def close(self, wait: bool = False) -> None:
-        # Without waiting when the garbage collector closes it: that may be in the thread.
+        # The thread closes its connection after its last work: a checkpoint may still be
+        # running on it (closing it from here then crashes the process). Without waiting
+        # when the garbage collector closes it: that may be in the thread.
+        self.thread.submit(self.there.close)
         self.thread.shutdown(wait=wait)
         self.here.close()
-        self.there.close()
 
 
 class SqliteBackend(Backend):

@@ -169,6 +169,7 @@ async def _run_ours(
                 settings = f"synchronous_commit={commit}, fsync={fsync}"
         return elapsed, settings
     finally:
+        await store.close()
         await engine.dispose()
 
 
