@@ -151,9 +151,8 @@ class _Writers:
     """The loop's connection and the writer thread with its own (see the module doc)."""
 
     CHECKPOINT_AFTER = 500  # commits: about SQLite's own 1,000 pages for small appends
-    # The WAL starts again from its beginning only at a write that finds all of it
-    # checkpointed, which a checkpoint with appends going on beside it never leaves: past
-    # this many frames (8 MB of 4 KB pages) the next checkpoint runs with none beside it.
+    # Past this many frames (8 MB of 4 KB pages) a checkpoint runs with no append beside
+    # it, so that the WAL starts again from its beginning (see the module doc).
     WAL_FRAMES_MAX = 2000
 
     def __init__(self, twin: sa.Engine) -> None:
@@ -162,7 +161,7 @@ class _Writers:
         synchronous = self.here.db.execute("PRAGMA synchronous").fetchone()[0]
         self.on_loop = synchronous <= 1  # OFF or NORMAL
         self.lock = threading.Lock()  # the loop's connection: one user at a time
-        self.commits_here = 0  # the loop's commits since it last asked for a checkpoint
+        self.commits_here = 0  # under `lock`: the loop's commits since it asked for a checkpoint
         self.checkpointing: Future[None] | None = None  # the last checkpoint asked for
         # Set in the writer thread when a checkpoint left a WAL longer than WAL_FRAMES_MAX;
         # until the thread has run one more, appends go there.
