@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,16 +75,79 @@ async def test_appends_run_on_the_loop_at_normal_and_in_the_thread_at_full(
 async def test_sqlite_checkpoints_keep_the_wal_small(tmp_path, monkeypatch):
     """The loop's writer runs no checkpoint; the writer thread does, so the WAL is reused."""
     monkeypatch.setattr(sqlite_backend._Writers, "CHECKPOINT_AFTER", 50)
+    monkeypatch.setattr(sqlite_backend._Writers, "WAL_FRAMES_MAX", 100)
     url = f"sqlite:///{tmp_path / 'wal.db'}"
     migrate.upgrade(url)
     engine = create_engine(url)
     store = EventStore(engine)
     for i in range(600):  # about two WAL frames (8 KB) each
         await store.append(f"s{i}", [reschedule("2026")], NO_STREAM, actor="a")
-    # Never checkpointed, the WAL would hold every commit: about 5 MB.
-    assert (tmp_path / "wal.db-wal").stat().st_size < 1_500_000
+    # Never checkpointed, the WAL would hold every commit: about 5 MB. A checkpoint starts
+    # when the thread gets the GIL from the loop, which may take the switch interval
+    # (5 ms: a hundred appends).
+    assert (tmp_path / "wal.db-wal").stat().st_size < 3_000_000
     assert await store.head() == 600 and await store.verify() is None
     await store.close()
+    await engine.dispose()
+
+
+async def test_appends_stay_on_the_loop_while_the_thread_checkpoints(tmp_path, monkeypatch):
+    """A due checkpoint holds up no append: it runs in the thread beside them."""
+    monkeypatch.setattr(sqlite_backend._Writers, "CHECKPOINT_AFTER", 5)
+    checkpoints: list[str] = []
+    checkpoint = sqlite_backend._Writers._checkpoint_beside_appends
+
+    def counted(writers: sqlite_backend._Writers) -> None:
+        checkpoints.append(threading.current_thread().name)
+        checkpoint(writers)
+
+    monkeypatch.setattr(sqlite_backend._Writers, "_checkpoint_beside_appends", counted)
+    threads: list[str] = []
+
+    def project(conn: sa.Connection, recorded: Sequence[RecordedEvent]) -> None:
+        threads.append(threading.current_thread().name)
+
+    engine = create_engine(_migrated(tmp_path))
+    store = EventStore(engine, projectors=[project])
+    for i in range(40):
+        await store.append(f"s{i}", [reschedule("2026")], NO_STREAM, actor="a")
+    await store.close()  # after the thread's last checkpoint
+    assert threads == ["MainThread"] * 40
+    assert checkpoints and {name.split("_")[0] for name in checkpoints} == {"event-store-writer"}
+    assert await store.head() == 40 and await store.verify() is None
+    await engine.dispose()
+
+
+async def test_a_store_dropped_while_its_thread_checkpoints(tmp_path, monkeypatch):
+    """The garbage collector closes a dropped store's writers, but the thread's connection
+    only after its checkpoint (closing a connection in use crashed the process)."""
+    monkeypatch.setattr(sqlite_backend._Writers, "CHECKPOINT_AFTER", 5)
+    checkpoint = sqlite_backend._Writers._checkpoint_beside_appends
+    started = threading.Event()
+    failures: list[Exception] = []
+
+    def slow(writers: sqlite_backend._Writers) -> None:
+        started.set()
+        time.sleep(0.05)  # still running when the store is collected
+        try:
+            checkpoint(writers)
+        except Exception as exc:
+            failures.append(exc)
+
+    monkeypatch.setattr(sqlite_backend._Writers, "_checkpoint_beside_appends", slow)
+    engine = create_engine(_migrated(tmp_path))
+    for round_ in range(3):
+        started.clear()
+        store = EventStore(engine)
+        for i in range(5):
+            await store.append(f"s{round_}-{i}", [reschedule("2026")], NO_STREAM, actor="a")
+        assert started.wait(5)
+        del store
+        gc.collect()
+    await asyncio.sleep(0.3)  # the threads' last checkpoints and closes
+    assert failures == []
+    async with engine.connect() as conn:
+        assert (await conn.exec_driver_sql("SELECT count(*) FROM events")).scalar() == 15
     await engine.dispose()
 
 

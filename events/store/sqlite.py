@@ -12,12 +12,16 @@ the OS, tens of microseconds, less than a hand-off to a thread. Otherwise it run
 store's writer thread, which waits for the lock (or the disk) without holding up the loop:
 when another connection holds the write lock (the loop's connection waits for none: it
 gets SQLITE_BUSY, having written nothing), at synchronous=FULL (every commit flushes), and
-when a checkpoint is due.
+when the WAL has grown long (below).
 
 Checkpoints flush too (SQLite runs one in the committing connection once the WAL passes
-1,000 pages), so the loop's connection runs none: after CHECKPOINT_AFTER of its commits
-the next append goes to the thread, which checkpoints after it. Until then every append
-goes there, so the checkpoint completes and the WAL starts again from its beginning.
+1,000 pages), so the loop's connection runs none: after CHECKPOINT_AFTER of its commits it
+asks the writer thread for one and goes on appending without waiting for it (a PASSIVE
+checkpoint copies the frames committed before it and blocks no writer). The WAL starts
+again from its beginning only at a write that finds all of it copied, which appends
+beside every checkpoint never leave: once a checkpoint finds the WAL past WAL_FRAMES_MAX,
+the next append goes to the thread and the thread checkpoints after it with no append
+beside it, as every checkpoint did before.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -147,6 +151,9 @@ class _Writers:
     """The loop's connection and the writer thread with its own (see the module doc)."""
 
     CHECKPOINT_AFTER = 500  # commits: about SQLite's own 1,000 pages for small appends
+    # Past this many frames (8 MB of 4 KB pages) a checkpoint runs with no append beside
+    # it, so that the WAL starts again from its beginning (see the module doc).
+    WAL_FRAMES_MAX = 2000
 
     def __init__(self, twin: sa.Engine) -> None:
         self.here = _Connection(twin, "busy_timeout=0", "wal_autocheckpoint=0")
@@ -154,28 +161,48 @@ class _Writers:
         synchronous = self.here.db.execute("PRAGMA synchronous").fetchone()[0]
         self.on_loop = synchronous <= 1  # OFF or NORMAL
         self.lock = threading.Lock()  # the loop's connection: one user at a time
-        # The loop's commits since the last checkpoint, written from two threads: the
-        # loop (the one event loop appending here) adds to it only while it is below
-        # CHECKPOINT_AFTER, the writer thread resets it only once it has reached it, so
-        # the two never write it at once. Were they to (appends on here from a second
-        # event loop), a count lost would only move one checkpoint.
-        self.commits_here = 0
+        self.commits_here = 0  # under `lock`: the loop's commits since it asked for a checkpoint
+        self.checkpointing: Future[None] | None = None  # the last checkpoint asked for
+        # Set in the writer thread when a checkpoint left a WAL longer than WAL_FRAMES_MAX;
+        # until the thread has run one more, appends go there.
+        self.wal_too_long = False
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
 
     def may_append_here(self) -> bool:
-        return self.on_loop and self.commits_here < self.CHECKPOINT_AFTER
+        return self.on_loop and not self.wal_too_long
+
+    def committed_here(self) -> None:
+        """On the loop, after a commit: once CHECKPOINT_AFTER are due, a checkpoint in the
+        thread, not waited for (it flushes the WAL, then the database)."""
+        self.commits_here += 1
+        if self.commits_here >= self.CHECKPOINT_AFTER and (
+            self.checkpointing is None or self.checkpointing.done()
+        ):
+            self.commits_here = 0
+            self.checkpointing = self.thread.submit(self._checkpoint_beside_appends)
+
+    def _checkpoint_beside_appends(self) -> None:
+        # PASSIVE: the loop's appends go on meanwhile; it copies the frames before them.
+        _, frames, _ = self.there.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.wal_too_long = frames > self.WAL_FRAMES_MAX
 
     def checkpoint_if_due(self) -> None:
-        """In the writer thread: the checkpoint the loop's commits have made due."""
-        if self.commits_here >= self.CHECKPOINT_AFTER:
+        """In the writer thread, after an append: the checkpoint a long WAL waits for.
+
+        With every append waiting in the thread it copies the whole WAL (unless a reader
+        holds on to part of it: then the next scheduled one tries again), so the next write
+        starts it again from its beginning."""
+        if self.wal_too_long:
             self.there.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.commits_here = 0
+            self.wal_too_long = False
 
     def close(self, wait: bool = False) -> None:
-        # Without waiting when the garbage collector closes it: that may be in the thread.
+        # The thread closes its connection after its last work: a checkpoint may still be
+        # running on it (closing it from here then crashes the process). Without waiting
+        # when the garbage collector closes it: that may be in the thread.
+        self.thread.submit(self.there.close)
         self.thread.shutdown(wait=wait)
         self.here.close()
-        self.there.close()
 
 
 class SqliteBackend(Backend):
@@ -205,7 +232,7 @@ class SqliteBackend(Backend):
         if writers.may_append_here() and writers.lock.acquire(blocking=False):
             try:
                 recorded = self._append(writers.here, appends, actor, reason)
-                writers.commits_here += 1
+                writers.committed_here()
                 return recorded
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):

@@ -1,4 +1,4 @@
-"""Benchmark: the served API, a full rebuild and single writes, each against a floor.
+"""Benchmark: the served API and a full rebuild, each against a floor.
 
 All on SQLite FILE databases in a temp directory, in one run:
 
@@ -16,14 +16,6 @@ All on SQLite FILE databases in a temp directory, in one run:
 2. REBUILD  `projections.timeline.rebuild(store)` of the 100k-event log against a raw scan of
             the same file (sqlite3 `SELECT * FROM events ORDER BY position`, every row fetched
             and its data column json-decoded). Goal: rebuild >= 10% of the scan's events/s.
-3. WRITES   single-event writes through `open_store(url)` (inline projection): one
-            `FactRecorded` per new fact via `store.append(..., NO_STREAM)`, against the
-            `eventsourcing` SQLite application recorder inserting one event per call (as in
-            bench_store, same event JSON as the state). Goal: ours >= 1.5x theirs, with the
-            same durability on both sides: at synchronous=NORMAL (ours; the library's
-            connections set to it) and at synchronous=FULL (the library's default; ours set
-            to it). Ours at NORMAL over theirs at FULL is shown for reference only.
-            `events.handler.handle(RecordFact)` (what the write API calls) is shown alongside.
 
 Rounds alternate which side goes first; tables show medians (latencies: pooled over the
 phases). Nothing fails on a missed goal: the table says "met" or "NOT met".
@@ -41,27 +33,19 @@ import sqlite3
 import statistics
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from eventsourcing.persistence import StoredEvent
 
-from events import model
-from events.db import create_engine
-from events.decider import RecordFact, stream_id
-from events.facts import Fact
-from events.handler import handle
-from events.store import NO_STREAM, EventStore
 from projections import projection, timeline
 from seeds import loader
 from service import migrate
 from service.wiring import open_store
-from tests.factories import make_fact, rebuild
+from tests.factories import rebuild
 from tests.served import Served
 
-from . import bench_seed, bench_store
+from . import bench_seed
 
 N_FACTS = bench_seed.N_FACTS
 
@@ -80,12 +64,6 @@ GOAL_TIMELINE_P99_MS = 25.0
 # 2. rebuild
 REBUILD_ROUNDS = 2
 GOAL_REBUILD_RATIO = 0.10
-# 3. writes
-WRITES = 2000
-WRITE_ROUNDS = 3
-GOAL_WRITE_RATIO = 1.5
-ACTOR = "bench"
-_TOPIC = f"{model.FactRecorded.__module__}:{model.FactRecorded.__qualname__}"
 
 
 @dataclass
@@ -470,129 +448,6 @@ def _rebuild(db: Path, report: Report) -> None:
     )
 
 
-# --- 3. single writes with the inline projection --------------------------------------------
-
-
-def _write_facts(round_: int) -> list[Fact]:
-    return [make_fact(f"bench-write-{round_}-{i:05d}") for i in range(WRITES)]
-
-
-def _time_ours(
-    folder: Path, facts: list[Fact], via_handler: bool, synchronous: str = "NORMAL"
-) -> float:
-    db = folder / f"writes-ours-{uuid.uuid4().hex[:8]}.db"
-    migrate.upgrade(_url(db))
-
-    async def work() -> float:
-        # What open_store(url) makes, with the SQLite synchronous setting of this row.
-        engine = create_engine(_url(db), sqlite_synchronous=synchronous)
-        store = EventStore(engine, projectors=[timeline.project])
-        try:
-            await store.head()  # connect outside the timing
-            started = time.perf_counter()
-            if via_handler:
-                for fact in facts:
-                    await handle(store, fact.id, RecordFact(fact), actor=ACTOR)
-            else:
-                for fact in facts:
-                    await store.append(
-                        stream_id(fact.id), [model.FactRecorded(fact=fact)], NO_STREAM, actor=ACTOR
-                    )
-            elapsed = time.perf_counter() - started
-            async with store.engine.connect() as conn:
-                position = await projection.checkpoint(conn, timeline.NAME)
-            head = await store.head()
-            if head != len(facts) or position != head:
-                raise RuntimeError(
-                    f"our writes: head {head}, checkpoint {position}, wanted {len(facts)}"
-                )
-            return elapsed
-        finally:
-            await store.engine.dispose()
-
-    return asyncio.run(work())
-
-
-def _time_theirs(
-    folder: Path, facts: list[Fact], settings: dict[str, str], synchronous: str | None
-) -> float:
-    plan = [
-        [
-            StoredEvent(
-                originator_id=uuid.uuid4(),
-                originator_version=1,
-                topic=_TOPIC,
-                state=model.encode(model.FactRecorded(fact=fact)).encode(),
-            )
-        ]
-        for fact in facts
-    ]
-    elapsed, setting = bench_store._theirs_sqlite(
-        folder / f"writes-theirs-{uuid.uuid4().hex[:8]}.db", plan, synchronous
-    )
-    settings[f"eventsourcing {synchronous or 'default'}"] = setting
-    return elapsed
-
-
-# Each side of the writes: ours (through append or handle) or theirs, and the synchronous
-# setting (None: the library's default, FULL).
-WRITE_SIDES = {
-    "append NORMAL": ("append", "NORMAL"),
-    "handle NORMAL": ("handle", "NORMAL"),
-    "append FULL": ("append", "FULL"),
-    "theirs NORMAL": ("theirs", "NORMAL"),
-    "theirs FULL": ("theirs", None),
-}
-
-
-def _writes(folder: Path, report: Report) -> None:
-    rates: dict[str, list[float]] = {side: [] for side in WRITE_SIDES}
-    settings: dict[str, str] = {}
-    for r in range(WRITE_ROUNDS):
-        facts = _write_facts(r)
-        order = list(WRITE_SIDES) if r % 2 == 0 else list(reversed(WRITE_SIDES))
-        for side in order:
-            kind, synchronous = WRITE_SIDES[side]
-            if kind == "theirs":
-                elapsed = _time_theirs(folder, facts, settings, synchronous)
-            else:
-                elapsed = _time_ours(folder, facts, kind == "handle", synchronous or "NORMAL")
-            rates[side].append(WRITES / elapsed)
-        print(
-            f"  writes round {r + 1}: "
-            + ", ".join(f"{side} {rates[side][-1]:>7,.0f} ev/s" for side in WRITE_SIDES),
-            flush=True,
-        )
-
-    def median(side: str) -> float:
-        return statistics.median(rates[side])
-
-    for label, ours, theirs, goal in (
-        (f"3. {WRITES} writes, append, NORMAL both", "append NORMAL", "theirs NORMAL", True),
-        (f"3. {WRITES} writes, append, FULL both", "append FULL", "theirs FULL", True),
-        (f"   {WRITES} writes, handle, NORMAL both", "handle NORMAL", "theirs NORMAL", False),
-        (f"   {WRITES} writes, ours NORMAL/theirs FULL", "append NORMAL", "theirs FULL", False),
-    ):
-        ratio = median(ours) / median(theirs)
-        report.rows.append(
-            TableRow(
-                label,
-                f"{median(ours):,.0f} ev/s",
-                f"eventsourcing {median(theirs):,.0f} ev/s",
-                f"{ratio:.2f}x",
-                f">= {GOAL_WRITE_RATIO:.1f}x" if goal else "-",
-                _status(ratio >= GOAL_WRITE_RATIO) if goal else "(info)",
-            )
-        )
-    report.notes.append(
-        "writes: fresh migrated database per measurement, journal_mode=WAL on both sides; "
-        + "; ".join(f"{key}: {value}" for key, value in sorted(settings.items()))
-        + f"; ours at synchronous=NORMAL (the service's) and FULL; same FactRecorded JSON on "
-        f"both sides; median of {WRITE_ROUNDS} rounds; the last row compares different "
-        "durability and is not a goal"
-    )
-
-
 # --- report --------------------------------------------------------------------------------
 
 
@@ -639,7 +494,6 @@ def main() -> None:
         )
         _api(folder, db, report)
         _rebuild(db, report)
-        _writes(folder, report)
 
     print()
     print(_table(report.rows))
