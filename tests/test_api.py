@@ -442,7 +442,9 @@ def _many_facts(api: Api) -> dt.datetime:
             kind=kinds[i % 4],
             status=statuses[i % 3],
             date={"edtf": dates[i % 6]},
-            place=None if i % 7 == 0 else {"name": {"en": "Astana", "ru": "Астана"}, "country": countries[i % 5]},
+            place=None
+            if i % 7 == 0
+            else {"name": {"en": "Astana", "ru": "Астана"}, "country": countries[i % 5]},
             participants=[countries[(i + 1) % 5]],
             tags=[f"tag-{i % 4}", "many"],
         )
