@@ -211,3 +211,14 @@ def test_an_answer_is_kept_from_its_second_asking(client):
     third = http.get("/api/v1/timeline", params={"limit": 3})
     assert first.content == second.content == third.content
     assert first.headers["etag"] == second.headers["etag"] == third.headers["etag"]
+
+
+def test_a_feed_is_kept_from_its_second_asking(client):
+    http, _ = client
+    for i in range(10):
+        assert http.get("/calendar.ics", params={"lang": "ru", "miss": i}).status_code == 200
+    large = http.app.state.conditional.large
+    assert len(large) == 0
+    first, second = (http.get("/calendar.ics", params={"lang": "ru"}) for _ in range(2))
+    assert len(large) == 1
+    assert first.content == second.content == http.get("/calendar.ics?lang=ru").content
