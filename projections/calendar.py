@@ -41,7 +41,7 @@ from events.dates import DateBounds, parse_edtf
 from events.facts import Fact
 from events.instants import parse_instant
 from events.store import EventStore
-from projections import timeline
+from projections import sql, timeline
 from projections.items import page_url
 from projections.projection import Projection
 from projections.tables import calendar_events as events
@@ -339,28 +339,8 @@ def _statements(query: FeedQuery, origin: str) -> FeedStatements:
     return FeedStatements(count, entries, entries.limit(BULK + 1))
 
 
-@functools.lru_cache(maxsize=1024)
-def _compiled(
-    select: sa.Select[Any], dialect: sa.Dialect
-) -> tuple[str, tuple[Any, ...] | dict[str, Any]]:
-    """A feed query's SQL and parameters for the driver, compiled once (the values are the
-    query's own: a Select is built per feed query)."""
-    compiled = select.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    if compiled.positiontup is not None:
-        return compiled.string, tuple(params[name] for name in compiled.positiontup)
-    return compiled.string, dict(params)
-
-
-def _run(conn: sa.Connection, select: sa.Select[Any]) -> sa.CursorResult[Any]:
-    return conn.exec_driver_sql(*_compiled(select, conn.dialect))
-
-
 def _entries(conn: sa.Connection, select: sa.Select[Any]) -> list[Entry]:
-    rows: list[tuple[str, int, int | None, bool | None, str | None]] = [
-        tuple(r) for r in _run(conn, select).all()
-    ]
-    return [Entry(*r) for r in rows]
+    return [Entry(*r) for r in sql.fetch_all(conn, select)]
 
 
 def _small_feed(
@@ -371,7 +351,8 @@ def _small_feed(
     entries = _entries(conn, statements.first_entries)
     if len(entries) <= min(max_events, BULK):
         return len(entries), entries
-    return _run(conn, statements.total).scalar_one(), None
+    ((total,),) = sql.fetch_all(conn, statements.total)
+    return total, None
 
 
 async def feed(

@@ -153,7 +153,7 @@ class EncodedItems:
         found: list[bytes | None] = []
         missing: list[Key] = []
         for key in keys:
-            entry = (key.fact_id, key.version, lang, base_url)
+            entry = (key[0], key[1], lang, base_url)
             body = self._kept.get(entry)
             if body is None:
                 missing.append(key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from events.decider import STREAM_PREFIX, FactState, evolve
 from events.facts import FACT_ID, MAX_ID, Fact
 from events.model import FactRescheduled, FactRevised, FactStatusChanged
 from events.store import RecordedEvent
+from projections import sql
 from projections.projection import Projection, advance
 from projections.tables import fact_countries, fact_tags, facts
 
@@ -277,9 +279,9 @@ def decode_cursor(text: str) -> Cursor:
 def _valid_at(position: int | None) -> sa.ColumnElement[bool]:
     if position is None:
         return facts.c.valid_to.is_(None)
+    at = sa.bindparam("as_of_position", position, type_=sa.Integer)
     return sa.and_(
-        facts.c.valid_from <= position,
-        sa.or_(facts.c.valid_to.is_(None), facts.c.valid_to > position),
+        facts.c.valid_from <= at, sa.or_(facts.c.valid_to.is_(None), facts.c.valid_to > at)
     )
 
 
@@ -299,18 +301,34 @@ def _escape_like(text: str) -> str:
 _CURRENT = sa.select(facts).where(_valid_at(None), facts.c.retracted.is_(False))
 
 
+def _scalars(filters: Filters) -> dict[str, Any]:
+    """The filters' single values, by the names of their parameters in `select_rows`: a
+    Select built for one request can run for another of its shape with these."""
+    values: dict[str, Any] = {}
+    if filters.as_of_position is not None:
+        values["as_of_position"] = filters.as_of_position
+    if filters.start is not None:
+        values["from_day"] = filters.start.isoformat()
+    if filters.end is not None:
+        values["to_day"] = filters.end.isoformat()
+    if filters.text:
+        values["text_pattern"] = f"%{_escape_like(filters.text.casefold())}%"
+    return values
+
+
 def select_rows(filters: Filters) -> sa.Select[Any]:
+    values = _scalars(filters)
     query = (
         _CURRENT
         if filters.as_of_position is None
         else sa.select(facts).where(_valid_at(filters.as_of_position), facts.c.retracted.is_(False))
     )
-    if filters.start is not None:
-        iso = filters.start.isoformat()
-        query = query.where(sa.or_(facts.c.end.is_(None), facts.c.end >= iso))
-    if filters.end is not None:
-        iso = filters.end.isoformat()
-        query = query.where(sa.or_(facts.c.start.is_(None), facts.c.start <= iso))
+    if "from_day" in values:
+        since = sa.bindparam("from_day", values["from_day"], type_=facts.c.end.type)
+        query = query.where(sa.or_(facts.c.end.is_(None), facts.c.end >= since))
+    if "to_day" in values:
+        until = sa.bindparam("to_day", values["to_day"], type_=facts.c.start.type)
+        query = query.where(sa.or_(facts.c.start.is_(None), facts.c.start <= until))
     if filters.countries:
         query = query.where(_has(fact_countries, "code", filters.countries))
     if filters.tags:
@@ -323,8 +341,10 @@ def select_rows(filters: Filters) -> sa.Select[Any]:
         query = query.where(facts.c.fact_id.in_(filters.fact_ids))
     if filters.precisions:
         query = query.where(facts.c.precision.in_(filters.precisions))
-    if filters.text:
-        pattern = f"%{_escape_like(filters.text.casefold())}%"
+    if "text_pattern" in values:
+        pattern = sa.bindparam(
+            "text_pattern", values["text_pattern"], type_=facts.c.search_text.type
+        )
         query = query.where(facts.c.search_text.like(pattern, escape="\\"))
     return query
 
@@ -363,14 +383,57 @@ def page(
     return rows, None
 
 
-class Key(msgspec.Struct, frozen=True, array_like=True):
-    """A fact at one version: all a page needs to find its items in a cache."""
-
-    fact_id: str
-    version: int
-
+# A fact at one version, and its place in the order: (fact_id, version, sort_date,
+# span_days). All a page needs to find its items in a cache; a driver's row as it comes.
+Key = tuple[str, int, str, int]
 
 _KEY_COLUMNS = (facts.c.fact_id, facts.c.version, facts.c.sort_date, facts.c.span_days)
+_AFTER = sa.tuple_(*ORDER) > sa.tuple_(
+    # Stand-in values, which page_keys always replaces.
+    sa.bindparam("after_date", "", type_=facts.c.sort_date.type),
+    sa.bindparam("after_span", 0, type_=facts.c.span_days.type),
+    sa.bindparam("after_id", "", type_=facts.c.fact_id.type),
+)
+# What a Select of page_keys is built from besides the values in _scalars: which filters
+# are given, the list filters' values, and whether a cursor is.
+_Shape = tuple[tuple[str, ...], ...]
+
+
+def _shape(filters: Filters, after: Cursor | None) -> _Shape:
+    return (
+        tuple(sorted(_scalars(filters))),
+        tuple(filters.countries),
+        tuple(filters.tags),
+        tuple(filters.statuses),
+        tuple(filters.kinds),
+        tuple(filters.fact_ids),
+        tuple(filters.precisions),
+        ("after",) if after is not None else (),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _keys_statement(shape: _Shape) -> sa.Select[Any]:
+    """page_keys' query for filters of this shape, built once. Built from stand-in values
+    for the single ones, which every call gives (a value not given would show as a wrong
+    page in the tests, not pass unseen)."""
+    scalars, countries, tags, statuses, kinds, fact_ids, precisions, after = shape
+    filters = Filters(
+        as_of_position=0 if "as_of_position" in scalars else None,
+        start=dt.date.min if "from_day" in scalars else None,
+        end=dt.date.min if "to_day" in scalars else None,
+        text="?" if "text_pattern" in scalars else None,
+        countries=list(countries),
+        tags=list(tags),
+        statuses=list(statuses),
+        kinds=list(kinds),
+        fact_ids=list(fact_ids),
+        precisions=list(precisions),
+    )
+    query = select_rows(filters).with_only_columns(*_KEY_COLUMNS)
+    if after:
+        query = query.where(_AFTER)
+    return query.order_by(*ORDER).limit(sa.bindparam("rows", 1, type_=sa.Integer))
 
 
 def page_keys(
@@ -378,20 +441,24 @@ def page_keys(
 ) -> tuple[list[Key], Cursor | None]:
     """`page`, reading only which fact versions it holds: a fact's row never changes at a
     version, so what is rendered of it can be kept by its key (see items.EncodedItems)."""
-    query = select_rows(filters).with_only_columns(*_KEY_COLUMNS)
-    found = conn.execute(_one_more_than_a_page(query, limit, after)).all()
-    keys = [Key(fact_id, version) for fact_id, version, _, _ in found[:limit]]
+    values = _scalars(filters)
+    values["rows"] = limit + 1  # one more than a page: whether it is there says if one follows
+    if after is not None:
+        values.update(
+            after_date=after.sort_date, after_span=after.span_days, after_id=after.fact_id
+        )
+    found: list[Key] = sql.fetch_all(conn, _keys_statement(_shape(filters, after)), **values)
     if len(found) > limit:
-        _, _, sort_date, span_days = found[limit - 1]
-        return keys, Cursor(sort_date, span_days, keys[-1].fact_id)
-    return keys, None
+        fact_id, _, sort_date, span_days = found[limit - 1]
+        return found[:limit], Cursor(sort_date, span_days, fact_id)
+    return found, None
 
 
 def rows_at(conn: sa.Connection, keys: Sequence[Key]) -> list[Row]:
     """The rows of these fact versions (current or superseded), in no particular order."""
     if not keys:
         return []
-    pairs = [(key.fact_id, key.version) for key in keys]
+    pairs = [(key[0], key[1]) for key in keys]
     query = sa.select(facts).where(sa.tuple_(facts.c.fact_id, facts.c.version).in_(pairs))
     return [_to_row(r) for r in conn.execute(query).all()]
 

@@ -114,7 +114,10 @@ def test_an_answer_is_kept_by_the_language_chosen_not_the_header_sent(client):
         etags.add(response.headers["etag"])
     plain = http.get("/api/v1/timeline", params={"limit": 2})
     assert etags == {plain.headers["etag"]}  # one answer, one ETag
-    russian = http.get("/api/v1/timeline", params={"limit": 2}, headers={"Accept-Language": "ru"})
+    for _ in range(2):  # kept from its second asking
+        russian = http.get(
+            "/api/v1/timeline", params={"limit": 2}, headers={"Accept-Language": "ru"}
+        )
     assert russian.headers["etag"] != plain.headers["etag"]
     cache = http.app.state.conditional.cache
     assert len(cache) == 2  # the English page and the Russian one
@@ -190,3 +193,32 @@ def test_a_fact_has_one_etag_per_language(client):
         url, headers={"Accept-Language": "ru", "If-None-Match": russian.headers["etag"]}
     )
     assert same.status_code == 304
+
+
+def test_an_answer_is_kept_from_its_second_asking(client):
+    """Requests asked once (a query string new each time) are answered and not kept; one
+    asked again is kept and answered from the cache, the same bytes."""
+    http, _ = client
+    for i in range(30):
+        assert http.get("/api/v1/timeline", params={"limit": 3, "miss": i}).status_code == 200
+    cache = http.app.state.conditional.cache
+    before = len(cache)
+    assert before == 0
+    first = http.get("/api/v1/timeline", params={"limit": 3})
+    assert len(cache) == before
+    second = http.get("/api/v1/timeline", params={"limit": 3})
+    assert len(cache) == before + 1
+    third = http.get("/api/v1/timeline", params={"limit": 3})
+    assert first.content == second.content == third.content
+    assert first.headers["etag"] == second.headers["etag"] == third.headers["etag"]
+
+
+def test_a_feed_is_kept_from_its_second_asking(client):
+    http, _ = client
+    for i in range(10):
+        assert http.get("/calendar.ics", params={"lang": "ru", "miss": i}).status_code == 200
+    large = http.app.state.conditional.large
+    assert len(large) == 0
+    first, second = (http.get("/calendar.ics", params={"lang": "ru"}) for _ in range(2))
+    assert len(large) == 1
+    assert first.content == second.content == http.get("/calendar.ics?lang=ru").content

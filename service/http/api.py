@@ -133,7 +133,7 @@ async def timeline_body(
             rendered[row.fact_id, row.version] = kept.render(row, query.lang, url)
     bodies = []
     for body, key in zip(found, keys, strict=True):
-        body = body or rendered.get((key.fact_id, key.version))
+        body = body or rendered.get(key[:2])
         if body is None:  # its row is gone since the keys were read: a rebuild is under way
             return _encode(await timeline_page(state, query, limit, after))
         bodies.append(body)

@@ -9,12 +9,14 @@ whose handler sets its own ETag (a fact's version) get the 304 after it runs.
 For the same reason a "log" route that also says `"keep": True` has its 200s kept, by
 ETag, in a small per-process cache: until the next append moves the head, the same request
 (the first timeline page every widget loads) is answered from it without running the
-handler. Only routes whose answer depends on nothing else (no setting that can change
-while the process runs) should say so.
+handler. An answer is kept when its request is asked the second time at a head: the
+ones asked once are not worth copying, and would push out those that polls repeat. Only
+routes whose answer depends on nothing else (no setting that can change while the
+process runs) should say so.
 
 Routes of large documents (the feeds, the TimelineJS export) say `"keep": "large"`: their
-answers are kept in a cache of their own, each with a gzipped copy for the clients that
-accept it (a 10,000-event feed is about 20 MB, and calendar apps poll it whole). The
+answers are kept in a cache of their own (from the second asking too, or at once when
+big), each with a gzipped copy for the clients that accept it (a 10,000-event feed is about 20 MB, and calendar apps poll it whole). The
 gzipped answer is another representation, so it has its own ETag (`-gzip` added), and
 both carry `Vary: Accept-Encoding`; the first request for a key makes the answer, and
 the ones that come meanwhile wait for it instead of making it again, and no more than
@@ -64,6 +66,7 @@ GZIP_LEVEL = 5  # below zlib's default (6): each copy is made while a request wa
 GZIP_IN_THREAD = 256_000  # bodies larger than this are compressed off the event loop
 CACHE_QUERY = 2_048  # answers to longer query strings are not kept
 ISSUED = 20_000  # ETags of 200s remembered for 304s before the handler (under 4 MB)
+ASKED = 20_000  # requests remembered as asked once, by hash (about 2.5 MB)
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -150,7 +153,8 @@ def _footprint(value: object) -> int:
     """Bytes of memory `value` takes, with the tuples, lists, strings and bytes in it."""
     size = sys.getsizeof(value)
     if isinstance(value, tuple | list):
-        size += sum(_footprint(item) for item in value)
+        for item in value:  # a loop, not sum() over a generator: half the cost per entry
+            size += _footprint(item)
     return size
 
 
@@ -163,6 +167,22 @@ class ResponseCache:
         self.max_bytes, self.max_body = max_bytes, max_body
         self.size = 0
         self._entries: OrderedDict[Key, tuple[Kept, int]] = OrderedDict()
+        self._asked: OrderedDict[int, int] = OrderedDict()  # times asked, by the key's hash
+
+    def asked_before(self, key: Key) -> bool:
+        """Whether `key` was asked before (it is counted as asked now). An answer is kept
+        from its second asking: one asked once (a query string new each time, a crawler's
+        walk) would cost copying and counting it, and push out the answers that polls ask
+        again and again. A hash collision only keeps an answer early."""
+        digest = hash(key)
+        times = self._asked.pop(digest, 0)
+        self._asked[digest] = times + 1  # now the most recent
+        if len(self._asked) > ASKED:
+            self._asked.popitem(last=False)
+        return times > 0
+
+    def times_asked(self, key: Key) -> int:
+        return self._asked.get(hash(key), 0)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -292,9 +312,12 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                 # again can reach the same position with other events.
                 key = (position, instant, request)
                 kept = cache.get(key)
+                asked = kept is None and cache.asked_before(key)
                 while kept is None and large and key in remembered.making:
                     await remembered.making[key].wait()  # made by another request
                     kept = cache.get(key)
+                if kept is None and not large and not asked:
+                    key = None  # answered, not kept: kept from its second asking
                 if kept is not None:
                     if fresh:
                         await _send_not_modified(send, extra)
@@ -350,7 +373,10 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                 big = key is not None and len(whole) > GZIP_IN_THREAD
                 compressed = await _gzipped(whole) if gzipped or big else None
                 neutral = [(k, v) for k, v in held["headers"] if k.lower() not in _ENCODING_HEADERS]
-                if key is not None:
+                # A large answer is kept from its second asking too (the requests that
+                # waited for this one count), or at once if big: its making (a thread, a
+                # gzipped copy) costs more than keeping it.
+                if key is not None and (big or cache.times_asked(key) > 1):
                     cache.put(key, neutral, whole, compressed)
                 headers, payload = _encoded((neutral, whole, compressed), etag, gzipped)
                 await send({**held, "headers": headers})
