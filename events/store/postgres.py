@@ -222,7 +222,7 @@ class _Refused(Exception):
         self.versions = versions
 
 
-@dataclass
+@dataclass(eq=False)  # each request is itself: compared by identity
 class _Request:
     """One caller's append, waiting to go in a statement."""
 
