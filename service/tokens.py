@@ -15,7 +15,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from events.db import WRITE
+from events.db import WRITE, Database
 from events.instants import format_instant, utc_now
 
 log = logging.getLogger("timeline.tokens")
@@ -84,20 +84,31 @@ async def revoke_token(engine: AsyncEngine, name: str) -> None:
         raise NoSuchToken(f"no token named {name!r} (`timeline token list` shows them)")
 
 
-async def actor_for(engine: AsyncEngine, token: str) -> str | None:
-    digest = _digest(token)
+def _token_rows(conn: sa.Connection) -> list[sa.Row[tuple[str, str, str | None]]]:
     query = sa.select(tokens.c.name, tokens.c.token_hash, tokens.c.last_used_at)
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
+    return list(conn.execute(query).all())
+
+
+def stored_hash(conn: sa.Connection, name: str) -> str | None:
+    """The stored hash of the token named `name`; None when there is none (revoked)."""
+    return conn.execute(sa.select(tokens.c.token_hash).where(tokens.c.name == name)).scalar()
+
+
+async def actor_for(database: Database, token: str) -> str | None:
+    """The name of the token, or None. Read afresh on every request, so a revoked token
+    fails at once in every process; through `Database.run` that is one round trip on
+    PostgreSQL (no BEGIN and ROLLBACK around it) and no thread hand-off on SQLite."""
+    digest = _digest(token)
     actor = last_used = None
-    for name, stored, used in rows:  # compare against every token, in constant time each
+    for name, stored, used in await database.run(_token_rows):
+        # Compared against every token, in constant time each.
         if hmac.compare_digest(stored, digest):
             actor, last_used = name, used
     if actor is not None:
         now = utc_now()
         stale = now - dt.timedelta(seconds=LAST_USED_PRECISION_SECONDS)
         if last_used is None or last_used < format_instant(stale):
-            await _mark_used(engine, actor, format_instant(now))
+            await _mark_used(database.engine, actor, format_instant(now))
     return actor
 
 

@@ -94,7 +94,7 @@ async def actor_of(request: ASGIConnection) -> str | None:
     scheme, _, token = header.partition(" ")
     actor = None
     if scheme.lower() == "bearer" and token.strip():
-        actor = await actor_for(request.app.state.store.engine, token.strip())
+        actor = await actor_for(request.app.state.database, token.strip())
     if actor is None:
         raise _refusal(request)
     return actor

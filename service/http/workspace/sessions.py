@@ -17,12 +17,11 @@ import time
 from typing import Any
 
 import msgspec
-import sqlalchemy as sa
 from litestar import Request
 from litestar.datastructures import Cookie, State
 from litestar.di import Provide
 
-from service.tokens import tokens
+from service.tokens import stored_hash
 
 log = logging.getLogger("timeline.workspace")
 
@@ -104,10 +103,7 @@ def session_cookie(request: Request, value: str, max_age: int) -> Cookie:
 
 async def token_fingerprint(request: Request, actor: str) -> str | None:
     """A keyed digest of the actor's stored token hash; None when the token is gone."""
-    async with request.app.state.store.engine.connect() as conn:
-        stored = (
-            await conn.execute(sa.select(tokens.c.token_hash).where(tokens.c.name == actor))
-        ).scalar()
+    stored = await request.app.state.database.run(stored_hash, actor)
     return None if stored is None else _sign(secret_of(request.app.state), "token", stored.encode())
 
 

@@ -75,7 +75,7 @@ async def sign_in(request: Request) -> Response[Any]:
         page.headers["Retry-After"] = str(wait)
         return page
     token = form_text(form, "token")
-    actor = await actor_for(request.app.state.store.engine, token) if token else None
+    actor = await actor_for(request.app.state.database, token) if token else None
     if actor is None:
         limiter.fail(client)
         message = "This is not a valid token. Ask for one: timeline token create NAME."
