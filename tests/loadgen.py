@@ -50,9 +50,19 @@ def _new_fact(fact_id: str) -> dict:
 
 
 async def run_load(
-    bases: list[str], token: str, *, connections: int, seconds: float, seed: int = 7
+    bases: list[str],
+    token: str,
+    *,
+    connections: int,
+    seconds: float,
+    seed: int = 7,
+    rate: float | None = None,
 ) -> Result:
+    """Each connection sends its next request as soon as the last is answered, or, given a
+    `rate` (requests/s over all connections), on a fixed schedule: a request whose turn
+    came while the last was still out is sent at once, and its latency counts from then."""
     result = Result()
+    interval = connections / rate if rate else 0.0
     headers = {"Authorization": f"Bearer {token}"}
     kinds, weights = zip(*MIX, strict=True)
 
@@ -61,9 +71,15 @@ async def run_load(
         etag: str | None = None
         async with httpx.AsyncClient(base_url=bases[n % len(bases)], timeout=30) as client:
             i = 0
+            turn = started + interval * n / connections  # the connections' turns interleave
             while time.perf_counter() < deadline:
                 kind = rng.choices(kinds, weights)[0]
                 i += 1
+                if interval:
+                    await asyncio.sleep(max(0.0, turn - time.perf_counter()))
+                    turn += interval
+                    if time.perf_counter() >= deadline:
+                        break
                 sent = time.perf_counter()
                 try:
                     if kind == "timeline":
