@@ -171,7 +171,9 @@ def main() -> None:
         f"write {light.rate('write'):,.0f}/s, p50 / p99 {1000 * light.p(0.5, 'write'):.1f} / "
         f"{1000 * write_p99:.1f} ms (goal < {1000 * GOAL_SPARE_WRITE_P99:.0f} ms: "
         + ("met" if write_p99 < GOAL_SPARE_WRITE_P99 else "NOT met")
-        + ")"
+        + f"); {len(light.latencies['write'])} writes, the slowest "
+        + ", ".join(f"{1000 * x:.0f}" for x in sorted(light.latencies["write"])[-5:])
+        + " ms"
     )
     for error in (result.errors + light.errors)[:5]:
         print("  ", error)
