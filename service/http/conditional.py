@@ -39,11 +39,12 @@ import gzip
 import hashlib
 import sys
 from collections import OrderedDict
+from collections.abc import Iterable
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qsl
 
 import msgspec
-from litestar.datastructures import Headers, MutableScopeHeaders
+from litestar.datastructures import Headers
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.instants import parse_instant
@@ -269,6 +270,16 @@ def _encoded(kept: Kept, etag: str, gzipped: bool) -> tuple[HeaderList, bytes]:
     return [*headers, (b"content-length", length), (b"etag", etag.encode())], body
 
 
+def _with_defaults(headers: Iterable[tuple[bytes, bytes]], defaults: HeaderList) -> HeaderList:
+    """`headers` and each of `defaults` the response did not set itself. On the raw pairs:
+    Litestar's MutableScopeHeaders decodes and re-encodes every header to add two, which
+    cost more on a feed's miss path than the feed's own query."""
+    headers = list(headers)
+    present = {name.lower() for name, _ in headers}
+    headers.extend((name, value) for name, value in defaults if name not in present)
+    return headers
+
+
 def conditional_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
@@ -344,13 +355,13 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
         async def wrapped_send(message: Message) -> None:
             nonlocal swallowed, started, held
             if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = MutableScopeHeaders(message)
-                for name, value in extra:
-                    if name.decode() not in headers:
-                        headers.add(name.decode(), value.decode())
+                headers = _with_defaults(message.get("headers", ()), extra)
+                message = {**message, "headers": headers}
                 if mode == "log":
                     remembered.issued.add(etag)
-                own_etag = headers.get("etag") or ""
+                own_etag = next(
+                    (v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), ""
+                )
                 current = fresh if mode == "log" else etag_matches(if_none_match, own_etag)
                 if current:
                     swallowed = True
