@@ -72,22 +72,69 @@ async def test_appends_run_on_the_loop_at_normal_and_in_the_thread_at_full(
     await engine.dispose()
 
 
+def _checkpoints_given_time(monkeypatch) -> None:
+    """The writer thread runs each checkpoint it is asked for before the loop's next append,
+    as it does when the loop has requests to wait for: how soon it gets the GIL from a loop
+    doing nothing but append is up to the machine (a busy one starved it for 400 appends)."""
+    committed_here = sqlite_backend._Writers.committed_here
+
+    def given_time(writers: sqlite_backend._Writers) -> None:
+        committed_here(writers)
+        if writers.checkpointing is not None:
+            writers.checkpointing.result()
+
+    monkeypatch.setattr(sqlite_backend._Writers, "committed_here", given_time)
+
+
 async def test_sqlite_checkpoints_keep_the_wal_small(tmp_path, monkeypatch):
     """The loop's writer runs no checkpoint; the writer thread does, so the WAL is reused."""
     monkeypatch.setattr(sqlite_backend._Writers, "CHECKPOINT_AFTER", 50)
     monkeypatch.setattr(sqlite_backend._Writers, "WAL_FRAMES_MAX", 100)
+    _checkpoints_given_time(monkeypatch)
     url = f"sqlite:///{tmp_path / 'wal.db'}"
     migrate.upgrade(url)
     engine = create_engine(url)
     store = EventStore(engine)
     for i in range(600):  # about two WAL frames (8 KB) each
         await store.append(f"s{i}", [reschedule("2026")], NO_STREAM, actor="a")
-    # Never checkpointed, the WAL would hold every commit: about 5 MB. A checkpoint starts
-    # when the thread gets the GIL from the loop, which may take the switch interval
-    # (5 ms: a hundred appends).
-    assert (tmp_path / "wal.db-wal").stat().st_size < 3_000_000
+    # Never checkpointed, the WAL would hold every commit: about 5 MB. Past 100 frames, the
+    # next append and a checkpoint go to the thread, and the WAL starts again.
+    assert (tmp_path / "wal.db-wal").stat().st_size < 1_500_000
     assert await store.head() == 600 and await store.verify() is None
     await store.close()
+    await engine.dispose()
+
+
+async def test_after_a_checkpoint_leaves_a_long_wal_the_next_append_goes_to_the_thread(
+    tmp_path, monkeypatch
+):
+    """Appends beside every checkpoint would never let the WAL start again: once one finds
+    it past WAL_FRAMES_MAX, the next append runs in the thread, with a checkpoint after it."""
+    monkeypatch.setattr(sqlite_backend._Writers, "CHECKPOINT_AFTER", 10)
+    monkeypatch.setattr(sqlite_backend._Writers, "WAL_FRAMES_MAX", 5)  # ten appends pass it
+    _checkpoints_given_time(monkeypatch)
+    checkpoints_after: list[int] = []
+    checkpoint_if_due = sqlite_backend._Writers.checkpoint_if_due
+
+    def counted(writers: sqlite_backend._Writers) -> None:
+        if writers.wal_too_long:
+            checkpoints_after.append(len(threads))
+        checkpoint_if_due(writers)
+
+    monkeypatch.setattr(sqlite_backend._Writers, "checkpoint_if_due", counted)
+    threads: list[str] = []
+
+    def project(conn: sa.Connection, recorded: Sequence[RecordedEvent]) -> None:
+        threads.append(threading.current_thread().name.split("_")[0])
+
+    engine = create_engine(_migrated(tmp_path))
+    store = EventStore(engine, projectors=[project])
+    for i in range(12):
+        await store.append(f"s{i}", [reschedule("2026")], NO_STREAM, actor="a")
+    await store.close()
+    loop, thread = "MainThread", "event-store-writer"
+    assert threads == [loop] * 10 + [thread, loop]
+    assert checkpoints_after == [11]  # the long WAL's checkpoint, after the thread's append
     await engine.dispose()
 
 
