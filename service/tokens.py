@@ -84,7 +84,7 @@ async def revoke_token(engine: AsyncEngine, name: str) -> None:
         raise NoSuchToken(f"no token named {name!r} (`timeline token list` shows them)")
 
 
-def _token_rows(conn: sa.Connection) -> list[sa.Row[tuple[str, str, str | None]]]:
+def _token_rows(conn: sa.Connection) -> list[sa.Row[str, str, str | None]]:
     query = sa.select(tokens.c.name, tokens.c.token_hash, tokens.c.last_used_at)
     return list(conn.execute(query).all())
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
+from typing import Literal, TypeAlias
 
 import msgspec
 
@@ -167,7 +169,7 @@ _RELATIVE_YEAR = {
 }
 
 
-def _alt(words: list[str] | tuple[str, ...] | set[str]) -> str:
+def _alt(words: Iterable[str]) -> str:
     return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
 
 
@@ -366,9 +368,15 @@ def _end_of_year(m: re.Match[str], doc: dt.date) -> _Span:
     return span
 
 
+# What makes a rule's match a span: a function of the match and the document's date, or
+# the name of one _build makes with more (the language, the text around the match).
+_Builder: TypeAlias = (
+    Callable[[re.Match[str], dt.date], _Span] | Literal["month", "numeric", "relmonth", "enyear"]
+)
+
 _RU_IN = r"(?:(?:в|во)\s+)?"
 _RU_PART = r"(?:(?:начале|середине|конце|первой\s+половине|второй\s+половине)\s+)"
-_RU_RULES: list[tuple[re.Pattern[str], object]] = [
+_RU_RULES: list[tuple[str, _Builder]] = [
     # с 30 мая по 1 июня 2026 года; с 30 мая 2025 года по 1 июня 2026 года
     (
         rf"\bс\s+(?P<d1>{_D})\s+(?P<m1>{_RU_GEN})(?:\s+{_RU_YEAR_TAIL})?\s+по\s+"
@@ -444,7 +452,7 @@ _RU_RULES: list[tuple[re.Pattern[str], object]] = [
 _EN_YEAR_TAIL = rf"(?:,?\s+(?P<y>{_Y})(?![\d–-])|\s+(?P<ry>this|next|last)\s+year)"
 _EN_YEAR_TAIL2 = rf"(?:,?\s+(?P<y2>{_Y})(?![\d–-])|\s+(?P<ry2>this|next|last)\s+year)"
 _EN_WEEKDAY = r"(?:(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?"
-_EN_RULES: list[tuple[re.Pattern[str], object]] = [
+_EN_RULES: list[tuple[str, _Builder]] = [
     # from 30 May to 1 June 2026; between 3 and 4 April
     (
         rf"\b(?:from|between)\s+(?P<d1>{_D})\s+(?P<m1>{_EN_MON})(?:{_EN_YEAR_TAIL})?\s+"
@@ -533,7 +541,7 @@ _EN_RULES: list[tuple[re.Pattern[str], object]] = [
 ]
 
 
-def _compile(rules: list[tuple[str, object]]) -> list[tuple[re.Pattern[str], object]]:
+def _compile(rules: list[tuple[str, _Builder]]) -> list[tuple[re.Pattern[str], _Builder]]:
     return [(re.compile(p, re.IGNORECASE), b) for p, b in rules]
 
 
@@ -551,7 +559,7 @@ _EN_YEAR_LEAD = re.compile(
 )
 
 
-def _build(builder: object, m: re.Match[str], doc: dt.date, lang: str, text: str) -> _Span | None:
+def _build(builder: _Builder, m: re.Match[str], doc: dt.date, lang: str, text: str) -> _Span | None:
     if builder == "month":
         if lang == "en" and not _english_month_is_date(m, text):
             return None
@@ -561,14 +569,14 @@ def _build(builder: object, m: re.Match[str], doc: dt.date, lang: str, text: str
     if builder == "numeric":  # 20.05.2025: day first, as Russian and European texts write it
         return _Span(_day(int(m["y"]), int(m["mo"]), int(m["d"])))
     if builder == "relmonth":
-        rm = m.groupdict().get("rm") or m.groupdict().get("rm2")
-        return _relative_month_word(rm, doc)
+        # Each "relmonth" rule has rm, or rm2 in the branch without it
+        return _relative_month_word(m.groupdict().get("rm") or m["rm2"], doc)
     if builder == "enyear":
         lead = m[0].lower().startswith(("in", "during", "early", "mid", "late", "the"))
         if not lead and not _EN_YEAR_LEAD.search(text[max(0, m.start() - 40) : m.start()]):
             return None
         return _year_only(m, doc)
-    return builder(m, doc)  # type: ignore[operator]
+    return builder(m, doc)
 
 
 _EN_MONTH_LEAD = re.compile(

@@ -17,6 +17,7 @@ import re
 
 import msgspec
 import razdel
+from pymorphy3.analyzer import Parse
 
 from events.dates import parse_edtf
 from events.documents import paragraphs as split_paragraphs
@@ -299,7 +300,9 @@ def _is_statistic(words: list[_Word], sentence: str, lo: int, hi: int) -> bool:
     return any(lo <= w.start and w.end <= hi and w.forms & _STATISTIC_WORDS for w in words)
 
 
-def _kind_for(kinds, lo: int, hi: int, at: tuple[int, int]):
+def _kind_for(
+    kinds: list[tuple[int, int, str, int]], lo: int, hi: int, at: tuple[int, int]
+) -> tuple[int, int, str, int]:
     """The event the date belongs to: the nearest kind word before it in its segment
     («конференции …, состоявшейся в 2024 году»), else after it («подписание 13 марта
     Договора»), else the nearest in the sentence."""
@@ -381,7 +384,7 @@ def _status(words, segment, clause, at, lang: str, bounds, doc: dt.date) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-def _morph_parse(word: str):
+def _morph_parse(word: str) -> list[Parse]:
     return morph().parse(word)
 
 
@@ -626,7 +629,7 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
     doc_names = find_names(paragraphs[0]) if paragraphs else []
     for number, paragraph in enumerate(paragraphs, start=1):
         for sent in razdel.sentenize(paragraph):
-            sentence = sent.text
+            sentence: str = sent.text  # razdel's Substring (razdel ships no types)
             mentions = find_dates(sentence, lang=lang, document_date=document_date)
             if not mentions and not (report_date and _HAPPENED.search(sentence)):
                 continue  # nothing can date it: spare the lemmatiser (most of the time)
@@ -642,7 +645,10 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
                 items = _dated_by_dateline(sentence, names, report_date, lang, words)
             else:
                 items = []
-            chosen = {}
+            # the date each kind word is given, with its distance and segment ranges
+            chosen: dict[
+                tuple[int, int, str, int], tuple[int, DateMention, tuple[int, int, int, int]]
+            ] = {}
             for mention, ranges in items:
                 at = (mention.start, mention.end)
                 if _is_statistic(words, sentence, ranges[0], ranges[1]):
@@ -661,8 +667,8 @@ def extract(text: str, *, lang: str, document_date: dt.date) -> Document:
                 place, place_inferred = (None, [])
                 if kind_at[2] not in _PLACELESS:
                     others = [(m.start, m.end) for m, _ in items]
-                    ranges = [(lo, hi), (clause_lo, at[0])]
-                    place, place_inferred = _place(names, sentence, ranges, at, others)
+                    searched = [(lo, hi), (clause_lo, at[0])]
+                    place, place_inferred = _place(names, sentence, searched, at, others)
                 participants = _participants(names, lo, hi)
                 if len(participants) < 2:
                     participants += [

@@ -137,7 +137,8 @@ async def authorized(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     headers = connection.headers
     # A bodiless POST (accepting a proposal as it stands) has no body to refuse.
     has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
-    if connection.scope["method"] in ("POST", "PATCH", "PUT") and has_body:
+    # `.get`: a guard's connection may be a WebSocket's (no method); the write routes are HTTP.
+    if connection.scope.get("method") in ("POST", "PATCH", "PUT") and has_body:
         content_type = headers.get("content-type", "")
         if not _is_json(content_type):
             raise Problem(

@@ -41,11 +41,13 @@ import sys
 from collections import OrderedDict
 from collections.abc import Iterable
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Final
 from urllib.parse import parse_qsl
 
 import msgspec
 from litestar.datastructures import Headers
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from events.instants import parse_instant
 from events.store import EventStore
@@ -68,6 +70,8 @@ GZIP_IN_THREAD = 256_000  # bodies larger than this are compressed off the event
 CACHE_QUERY = 2_048  # answers to longer query strings are not kept
 ISSUED = 20_000  # ETags of 200s remembered for 304s before the handler (under 4 MB)
 ASKED = 20_000  # requests remembered as asked once, by hash (about 2.5 MB)
+# "http" as ScopeType says it (a str enum, equal to it): the type checker narrows by it.
+_HTTP: Final = ScopeType.HTTP
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -117,7 +121,7 @@ def _request_digest(request: RequestIdentity) -> str:
 
 async def _send_not_modified(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.start", "status": 304, "headers": headers})
-    await send({"type": "http.response.body", "body": b""})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -284,7 +288,7 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
         mode = handler.opt.get("conditional") if handler is not None else None
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not mode:
+        if scope["type"] != _HTTP or scope["method"] not in ("GET", "HEAD") or not mode:
             await app(scope, receive, send)
             return
         request_headers = Headers.from_scope(scope)
@@ -321,14 +325,14 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                 # The request itself, not its digest, so no two requests can share an
                 # answer; and the instant too: a log restored from a backup and appended to
                 # again can reach the same position with other events.
-                key = (position, instant, request)
-                kept = cache.get(key)
-                asked = kept is None and cache.asked_before(key)
-                while kept is None and large and key in remembered.making:
-                    await remembered.making[key].wait()  # made by another request
-                    kept = cache.get(key)
-                if kept is None and not large and not asked:
-                    key = None  # answered, not kept: kept from its second asking
+                asking: Key = (position, instant, request)
+                kept = cache.get(asking)
+                asked = kept is None and cache.asked_before(asking)
+                while kept is None and large and asking in remembered.making:
+                    await remembered.making[asking].wait()  # made by another request
+                    kept = cache.get(asking)
+                if kept is not None or large or asked:
+                    key = asking  # else answered, not kept: kept from its second asking
                 if kept is not None:
                     if fresh:
                         await _send_not_modified(send, extra)
@@ -336,20 +340,20 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                     if gzipped and kept[2] is None:
                         # Small answers are gzipped when first asked so (large ones when made)
                         kept = (kept[0], kept[1], await _gzipped(kept[1]))
-                        cache.put(key, *kept)
-                    headers, body = (
+                        cache.put(asking, *kept)
+                    headers, payload = (
                         _encoded(kept, etag, gzipped) if large else (list(kept[0]), kept[1])
                     )
                     if large:
                         remembered.issued.add(etag)
-                    start: Message = {"type": "http.response.start", "status": 200}
-                    await send({**start, "headers": headers})
-                    await send({"type": "http.response.body", "body": body})
+                    await send({"type": "http.response.start", "status": 200, "headers": headers})
+                    await send({"type": "http.response.body", "body": payload, "more_body": False})
                     return
 
         swallowed = False
         started: list[tuple[bytes, bytes]] | None = None
-        held: Message | None = None  # a large answer's start, sent with its whole body
+        # A large answer's start, sent with its whole body
+        held: HTTPResponseStartEvent | None = None
         body: list[bytes] = []
 
         async def wrapped_send(message: Message) -> None:
@@ -391,7 +395,7 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                     cache.put(key, neutral, whole, compressed)
                 headers, payload = _encoded((neutral, whole, compressed), etag, gzipped)
                 await send({**held, "headers": headers})
-                await send({"type": "http.response.body", "body": payload})
+                await send({"type": "http.response.body", "body": payload, "more_body": False})
                 return
             elif message["type"] == "http.response.body" and started is not None:
                 body.append(message.get("body", b""))

@@ -148,17 +148,19 @@ def cached(
     gzipped: bytes | None = None,
 ) -> Response[bytes]:
     """A 200 (gzipped when the client takes it and a gzipped form exists), or a 304."""
-    use_gzip = gzipped is not None and accepts_gzip(request.headers.get("accept-encoding"))
-    if use_gzip:
+    sent = body
+    encoding: str | None = None  # of the body sent
+    if gzipped is not None and accepts_gzip(request.headers.get("accept-encoding")):
+        sent, encoding = gzipped, "gzip"
         etag = etag[:-1] + '-gz"'
     headers = {"ETag": etag, "X-Content-Type-Options": "nosniff", **headers}
     if gzipped is not None:
         headers["Vary"] = ", ".join(filter(None, [headers.get("Vary"), "Accept-Encoding"]))
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers, media_type=media_type)
-    if use_gzip:
-        headers["Content-Encoding"] = "gzip"
-    return Response(gzipped if use_gzip else body, headers=headers, media_type=media_type)
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
+    return Response(sent, headers=headers, media_type=media_type)
 
 
 # --- the embed page's filters -------------------------------------------------------------

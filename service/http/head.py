@@ -7,15 +7,40 @@ app answers HEAD as the GET it stands for, with the same headers and no body.
 
 from __future__ import annotations
 
+from typing import Final, cast
+
 from litestar import Litestar
-from litestar.types import Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import (
+    HTTPScope,
+    LifeSpanReceive,
+    LifeSpanScope,
+    LifeSpanSend,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
+
+# ScopeType.HTTP equals "http" (a str enum); compared with it, the type checker narrows a
+# scope to an HTTP one. Kept as a name: an enum member's lookup costs more than the test.
+_HTTP: Final = ScopeType.HTTP
 
 
 class HeadAsGet(Litestar):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+    async def __call__(
+        self,
+        scope: Scope | LifeSpanScope,
+        receive: Receive | LifeSpanReceive,
+        send: Send | LifeSpanSend,
+    ) -> None:
+        # "lifespan" is named too: a str, like ScopeType's members, so `!= _HTTP` alone
+        # would not tell the type checker that the scope is not a lifespan one.
+        if scope["type"] == "lifespan" or scope["type"] != _HTTP or scope["method"] != "HEAD":
             await super().__call__(scope, receive, send)
             return
+        # An HTTP scope: ASGI's send takes HTTP messages (the types cannot tie send to scope).
+        send_http = cast(Send, send)
 
         async def send_headers_only(message: Message) -> None:
             if message["type"] == "http.response.body":
@@ -23,7 +48,8 @@ class HeadAsGet(Litestar):
                 if sent_last:
                     return
                 sent_last.append(True)
-            await send(message)
+            await send_http(message)
 
         sent_last: list[bool] = []
-        await super().__call__({**scope, "method": "GET"}, receive, send_headers_only)  # type: ignore[typeddict-item]
+        as_get: HTTPScope = {**scope, "method": "GET"}
+        await super().__call__(as_get, receive, send_headers_only)

@@ -13,10 +13,10 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 import msgspec
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -30,8 +30,19 @@ from service.settings import Settings
 log = logging.getLogger("timeline.scheduler")
 
 
+# APScheduler 3 ships no types: what this module reads of its triggers and jobs.
+class Trigger(Protocol):
+    def get_next_fire_time(
+        self, previous_fire_time: dt.datetime | None, now: dt.datetime
+    ) -> dt.datetime | None: ...
+
+
+class _Job(Protocol):
+    next_run_time: dt.datetime | None  # None while paused
+
+
 class Schedule(msgspec.Struct, frozen=True):
-    trigger: Callable[[], BaseTrigger]  # a fresh one per runner: an interval counts from it
+    trigger: Callable[[], Trigger]  # a fresh one per runner: an interval counts from it
     text: str
     # Whether to run as soon as this process becomes the runner, given the job's last run
     # and now: a new runner catches up on what a dead one may have missed.
@@ -160,7 +171,7 @@ class Scheduler:
         self._running.add(task)
         try:
             # APScheduler has already moved the job on to its next run time.
-            job = self._aps.get_job(name) if self._aps is not None else None
+            job: _Job | None = self._aps.get_job(name) if self._aps is not None else None
             next_run = job.next_run_time if job is not None else None
             await run_job(self.ctx, name, ran_by=self.identity, next_run_at=_instant(next_run))
         except Exception:

@@ -102,6 +102,8 @@ def _error_page(request: Request, exc: Exception) -> Response[Any]:
         )
     else:
         problem = handle_exception(request, exc)
+        # Litestar's status_code is None for "the handler's default"; a problem sets its own.
+        assert problem.status_code is not None
         status, detail = problem.status_code, problem.content["detail"]
     return render_page(
         request,

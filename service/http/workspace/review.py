@@ -114,7 +114,7 @@ async def receive_document(request: Request, state: State, session: Session) -> 
         msgspec.convert(msgspec.to_builtins(document), Document)  # its length limits
         doc_id = await documents.receive(state, document, session.actor or "")
     except (FactError, msgspec.ValidationError) as exc:
-        context = {"values": values, "errors": field_errors(exc)}
+        context: dict[str, Any] = {"values": values, "errors": field_errors(exc)}
         return render_page(request, "new_document.html.jinja2", session, context, status=422)
     except Problem as exc:
         if exc.status_code != 409:
