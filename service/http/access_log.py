@@ -15,15 +15,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Final
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 LOGGER = "timeline.access"
 MAX_TARGET = 300  # characters of a request's path and query kept in its log line
-# "http" as ScopeType says it (a str enum, equal to it): the type checker narrows by it.
-_HTTP: Final = ScopeType.HTTP
 
 
 def shortened(target: str, limit: int = MAX_TARGET) -> str:
@@ -49,7 +46,7 @@ def logged(app: ASGIApp) -> ASGIApp:
     log = _logger()
 
     async def logging_app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != _HTTP:
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         started = time.perf_counter()

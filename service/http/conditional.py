@@ -41,7 +41,6 @@ import sys
 from collections import OrderedDict
 from collections.abc import Iterable
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Final
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -70,8 +69,6 @@ GZIP_IN_THREAD = 256_000  # bodies larger than this are compressed off the event
 CACHE_QUERY = 2_048  # answers to longer query strings are not kept
 ISSUED = 20_000  # ETags of 200s remembered for 304s before the handler (under 4 MB)
 ASKED = 20_000  # requests remembered as asked once, by hash (about 2.5 MB)
-# "http" as ScopeType says it (a str enum, equal to it): the type checker narrows by it.
-_HTTP: Final = ScopeType.HTTP
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -288,7 +285,7 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler")
         mode = handler.opt.get("conditional") if handler is not None else None
-        if scope["type"] != _HTTP or scope["method"] not in ("GET", "HEAD") or not mode:
+        if scope["type"] != ScopeType.HTTP or scope["method"] not in ("GET", "HEAD") or not mode:
             await app(scope, receive, send)
             return
         request_headers = Headers.from_scope(scope)

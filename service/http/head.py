@@ -7,7 +7,7 @@ app answers HEAD as the GET it stands for, with the same headers and no body.
 
 from __future__ import annotations
 
-from typing import Final, cast
+from typing import cast
 
 from litestar import Litestar
 from litestar.enums import ScopeType
@@ -22,10 +22,6 @@ from litestar.types import (
     Send,
 )
 
-# ScopeType.HTTP equals "http" (a str enum); compared with it, the type checker narrows a
-# scope to an HTTP one. Kept as a name: an enum member's lookup costs more than the test.
-_HTTP: Final = ScopeType.HTTP
-
 
 class HeadAsGet(Litestar):
     async def __call__(
@@ -34,9 +30,13 @@ class HeadAsGet(Litestar):
         receive: Receive | LifeSpanReceive,
         send: Send | LifeSpanSend,
     ) -> None:
-        # "lifespan" is named too: a str, like ScopeType's members, so `!= _HTTP` alone
-        # would not tell the type checker that the scope is not a lifespan one.
-        if scope["type"] == "lifespan" or scope["type"] != _HTTP or scope["method"] != "HEAD":
+        # Compared with ScopeType's members, not with "http", the type checker narrows the
+        # scope; "lifespan" is named too, or it could not rule out a lifespan scope.
+        if (
+            scope["type"] == "lifespan"
+            or scope["type"] != ScopeType.HTTP
+            or scope["method"] != "HEAD"
+        ):
             await super().__call__(scope, receive, send)
             return
         # An HTTP scope: ASGI's send takes HTTP messages (the types cannot tie send to scope).
