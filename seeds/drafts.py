@@ -19,6 +19,11 @@ from events.facts import LANGUAGES
 TODO = "TODO"
 
 
+def unfinished(value: str) -> bool:
+    """Whether `value` is a placeholder a draft wrote: `TODO`, `TODO: …` or `TODO-…`."""
+    return value == TODO or value.startswith((f"{TODO}:", f"{TODO}-"))
+
+
 def _fact(proposal: Proposal, document: Document) -> dict[str, Any]:
     fact = proposal.fact
     title = {lang: fact.title.get(lang, f"{TODO}: title ({lang})") for lang in LANGUAGES}
