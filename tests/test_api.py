@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+from email.utils import parsedate_to_datetime
 
 import msgspec
 import pytest
@@ -212,6 +213,22 @@ def test_reads_carry_etags_and_answer_304(api: Api):
         ).status_code
         == 304
     )
+    # A fact's Last-Modified is its last change, to the second
+    modified = fact.headers["last-modified"]
+    changed = dt.datetime.fromisoformat(fact.json()["updated_at"].replace("Z", "+00:00"))
+    assert parsedate_to_datetime(modified) == changed.replace(microsecond=0)
+    for since, status in [
+        (modified, 304),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 304),
+        ("Thu, 01 Jan 2015 00:00:00 GMT", 200),
+        ("yesterday", 200),
+    ]:
+        answer = api.client.get("/api/v1/facts/new-fact", headers={"If-Modified-Since": since})
+        assert answer.status_code == status, since
+        assert answer.headers["etag"] == fact.headers["etag"]
+    # If-None-Match decides when both are sent (RFC 9110 13.2.2)
+    stale = {"If-None-Match": '"9-en"', "If-Modified-Since": modified}
+    assert api.client.get("/api/v1/facts/new-fact", headers=stale).status_code == 200
 
 
 def test_cors_is_open_for_reads(api: Api):

@@ -18,7 +18,7 @@ from events.store import RecordedEvent
 from projections import timeline
 from projections.items import EncodedItems, Item, item
 from service.http.auth import GUARDS, WRITE, written_lang
-from service.http.conditional import KEPT
+from service.http.conditional import KEPT, http_date
 from service.http.params import (
     TIMELINE,
     TimelineQuery,
@@ -159,9 +159,8 @@ async def get_fact(
         raise Problem(404, f"no fact with id {fact_id!r}")
     if row.retracted:
         raise Problem(410, f"fact {fact_id!r} was retracted; its history remains")
-    return Response(
-        item(row, language, base_url(state)), headers={"ETag": fact_etag(row.version, language)}
-    )
+    headers = {"ETag": fact_etag(row.version, language), "Last-Modified": http_date(row.updated_at)}
+    return Response(item(row, language, base_url(state)), headers=headers)
 
 
 @get("/api/v1/facts/{fact_id:str}/history", opt=KEPT, summary="Every event of one fact")

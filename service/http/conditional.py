@@ -4,7 +4,8 @@ Litestar 2 has no built-in If-None-Match handling. Routes opt in with
 `opt={"conditional": "log"}`: their representation is a pure function of the log's head
 and the request, so the ETag is the head position plus a digest of the request, and a
 matching If-None-Match or If-Modified-Since gets a 304 before the handler runs. Routes
-whose handler sets its own ETag (a fact's version) get the 304 after it runs.
+whose handler sets its own ETag and Last-Modified (a fact's version and its last change)
+get the 304 after it runs.
 
 For the same reason a "log" route that also says `"keep": True` has its 200s kept, by
 ETag, in a small per-process cache: until the next append moves the head, the same request
@@ -85,16 +86,28 @@ def http_date(instant: str) -> str:
     return format_datetime(parse_instant(instant).replace(microsecond=0), usegmt=True)
 
 
-def not_modified_since(if_modified_since: str | None, instant: str | None) -> bool:
-    if not if_modified_since or instant is None:
-        return False
+def _http_instant(value: str | None) -> dt.datetime | None:
+    """An HTTP date (`If-Modified-Since`, `Last-Modified`), or None if it is not one."""
+    if not value:
+        return None
     try:
-        since = parsedate_to_datetime(if_modified_since)
+        found = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=dt.UTC)
+
+
+def not_modified_since(if_modified_since: str | None, instant: str | None) -> bool:
+    since = _http_instant(if_modified_since)
+    if since is None or instant is None:
         return False
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=dt.UTC)
     return parse_instant(instant).replace(microsecond=0) <= since
+
+
+def _unchanged_since(if_modified_since: str | None, last_modified: str | None) -> bool:
+    """For a handler's own validators: whether its Last-Modified is not after the date."""
+    since, modified = _http_instant(if_modified_since), _http_instant(last_modified)
+    return since is not None and modified is not None and modified <= since
 
 
 RequestIdentity = tuple[str, tuple[tuple[str, str], ...], str]  # path, parsed query, language
@@ -360,10 +373,16 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                 message = {**message, "headers": headers}
                 if mode == "log":
                     remembered.issued.add(etag)
-                own_etag = next(
-                    (v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), ""
-                )
-                current = fresh if mode == "log" else etag_matches(if_none_match, own_etag)
+                if mode == "log":
+                    current = fresh
+                else:  # the handler's own ETag and Last-Modified
+                    own = {k.lower(): v.decode("latin-1") for k, v in headers}
+                    current = etag_matches(if_none_match, own.get(b"etag", "")) or (
+                        if_none_match is None
+                        and _unchanged_since(
+                            request_headers.get("if-modified-since"), own.get(b"last-modified")
+                        )
+                    )
                 if current:
                     swallowed = True
                     kept = [(k, v) for k, v in message["headers"] if k.lower() != b"content-length"]
