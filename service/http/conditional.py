@@ -15,13 +15,15 @@ ones asked once are not worth copying, and would push out those that polls repea
 routes whose answer depends on nothing else (no setting that can change while the
 process runs) should say so.
 
-Routes of large documents (the feeds, the TimelineJS export) say `"keep": "large"`: their
-answers are kept in a cache of their own (from the second asking too, or at once when
-big), each with a gzipped copy for the clients that accept it (a 10,000-event feed is about 20 MB, and calendar apps poll it whole). The
-gzipped answer is another representation, so it has its own ETag (`-gzip` added), and
-both carry `Vary: Accept-Encoding`; the first request for a key makes the answer, and
-the ones that come meanwhile wait for it instead of making it again, and no more than
-LARGE_MAKING answers are made at once: what concurrent cold renders hold is bounded.
+Kept answers are gzipped for the clients that accept it (a widget's thousand facts are
+1.1 MB of JSON; a 10,000-event feed is about 20 MB, and calendar apps poll it whole), and
+the gzipped copy is kept beside the answer. It is another representation, so it has its
+own ETag (`-gzip` added), and both carry `Vary: Accept-Encoding`. Routes of large
+documents (the feeds, the TimelineJS export) say `"keep": "large"`: their answers are
+kept in a cache of their own (from the second asking too, or at once when big); the
+first request for a key makes the answer, the ones that come meanwhile wait for it
+instead of making it again, and no more than LARGE_MAKING answers are made at once: what
+concurrent cold renders hold is bounded.
 
 What identifies a request is what its answer depends on: the path, the parsed query and
 the language `Accept-Language` chooses, never the raw header text (a 4 MB header names one
@@ -54,7 +56,7 @@ from events.store import EventStore
 from service.http.params import choose_lang
 
 VARY = "Accept-Language"
-VARY_LARGE = "Accept-Language, Accept-Encoding"
+VARY_ENCODED = "Accept-Language, Accept-Encoding"
 # Route options: answers tagged by the log's head, and also kept in this process by ETag;
 # large documents kept apart, with a gzipped copy.
 READ = {"conditional": "log"}
@@ -274,8 +276,8 @@ _ENCODING_HEADERS = frozenset({b"content-length", b"content-encoding", b"etag"})
 
 
 def _encoded(kept: Kept, etag: str, gzipped: bool) -> tuple[HeaderList, bytes]:
-    """A kept large answer's headers and body in the encoding asked for, with its ETag (the
-    kept headers say nothing of the encoding: one entry serves both)."""
+    """A kept answer's headers and body in the encoding asked for, with its ETag (the kept
+    headers say nothing of the encoding: one entry serves both)."""
     headers, body, compressed = kept
     if gzipped:
         assert compressed is not None  # made whenever gzip is asked for
@@ -305,12 +307,15 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
         remembered = memory(scope)
         large = handler.opt.get("keep") == "large"
         cache = remembered.large if large else remembered.cache
-        gzipped = large and accepts_gzip(request_headers.get("accept-encoding"))
+        # Kept answers (pages of JSON, feeds) are the ones worth a gzipped copy: a widget's
+        # thousand facts are 1.1 MB of JSON and a tenth of that gzipped.
+        compressible = bool(handler.opt.get("keep"))
+        gzipped = compressible and accepts_gzip(request_headers.get("accept-encoding"))
         if_none_match = request_headers.get("if-none-match")
         cache_control = handler.opt.get("cache_control", "public, max-age=0, must-revalidate")
         extra: list[tuple[bytes, bytes]] = [
             (b"cache-control", cache_control.encode()),
-            (b"vary", (VARY_LARGE if large else VARY).encode()),
+            (b"vary", (VARY_ENCODED if compressible else VARY).encode()),
         ]
         key: Key | None = None
         fresh = False  # for "log" routes: whether the client's copy is current
@@ -351,9 +356,7 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                         # Small answers are gzipped when first asked so (large ones when made)
                         kept = (kept[0], kept[1], await _gzipped(kept[1]))
                         cache.put(asking, *kept)
-                    headers, payload = (
-                        _encoded(kept, etag, gzipped) if large else (list(kept[0]), kept[1])
-                    )
+                    headers, payload = _encoded(kept, etag, gzipped)
                     if large:
                         remembered.issued.add(etag)
                     await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -388,11 +391,13 @@ def conditional_middleware(app: ASGIApp) -> ASGIApp:
                     kept = [(k, v) for k, v in message["headers"] if k.lower() != b"content-length"]
                     await _send_not_modified(send, kept)
                     return
-                if large:
+                if large or gzipped:
                     held = message
                     return
                 if key is not None:
-                    started = list(message["headers"])
+                    started = [
+                        (k, v) for k, v in message["headers"] if k.lower() not in _ENCODING_HEADERS
+                    ]
             elif message["type"] == "http.response.body" and held is not None:
                 body.append(message.get("body", b""))
                 if message.get("more_body", False):
