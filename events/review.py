@@ -10,7 +10,7 @@ fact commands a proposal becomes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -201,11 +201,14 @@ def fact_commands(
             raise FactError(missing[0], "is required: the text does not give it; send it")
         recorded = fact.as_fact(sources=[source])
         return [RecordFact(recorded)]
-    changed = {
-        name: getattr(fact, name)
-        for name in Corrections.__struct_fields__
-        if name != "id" and getattr(corrections, name) is not None
-    }
+    changed: dict[str, Any] = {}
+    for name in Corrections.__struct_fields__:
+        given = getattr(corrections, name)
+        if name == "id" or given is None:
+            continue
+        # A language map with only the languages the editor wrote (ChangeFact merges it):
+        # the proposal's others (a generated title, the quote) leave the stored fact's.
+        changed[name] = given if name in ("title", "summary") else getattr(fact, name)
     if relation in ("refines", "conflicts"):
         changed["date"] = fact.date
     commands: list[RecordFact | ChangeFact | CiteSource] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 import pytest
 
 from events import decider, review
@@ -195,6 +196,33 @@ def test_accepting_a_refinement_reschedules_and_cites() -> None:
         events += new
     assert [type(e).__name__ for e in events] == ["FactRescheduled", "SourceCited"]
     assert state is not None and state.fact.date.edtf == "2026-06-03"
+
+
+@pytest.mark.parametrize("relation", ["refines", "conflicts", "same"])
+def test_a_correction_in_one_language_leaves_the_stored_fact_s_other_language(
+    relation: str,
+) -> None:
+    """Correcting the English summary when accepting must not write the proposal's Russian
+    quote over the stored Russian summary (nor a generated title over a stored one)."""
+    state = decider.FactState(stored("2026-06-03" if relation == "same" else "2026-06"))
+    # As the reader proposes: a generated English title, the quote as the Russian summary
+    proposed = msgspec.structs.replace(
+        PROPOSAL.fact,
+        title={"en": "Fifth summit in Astana", "ru": "Пятый саммит «Центральная Азия – Китай»"},
+        summary={"ru": PROPOSAL.evidence.quote},
+    )
+    proposal = msgspec.structs.replace(PROPOSAL, fact=proposed)
+    corrections = review.Corrections(
+        summary={"en": "The fifth summit, in Astana."}, title={"ru": "Пятый саммит в Астане"}
+    )
+    for command in review.fact_commands(DOCUMENT, proposal, corrections, relation):
+        state = decider.fold(decider.decide(command, state), state)
+    assert state is not None
+    assert state.fact.summary == {"en": "The fifth summit, in Astana.", "ru": "Саммит."}
+    assert state.fact.title == {
+        "en": "Fifth Central Asia–China summit",
+        "ru": "Пятый саммит в Астане",
+    }
 
 
 def test_accepting_the_same_fact_only_cites_the_document() -> None:
