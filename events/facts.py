@@ -216,6 +216,8 @@ def validate_tags(tags: list[str]) -> None:
             raise FactError(
                 f"tags[{i}]", f"{tag!r} must be a lowercase slug of at most 50 characters"
             )
+    if len(set(tags)) != len(tags):
+        raise FactError("tags", "lists a tag twice")
 
 
 def validate_date(date: DateInput) -> DateBounds:

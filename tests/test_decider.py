@@ -49,6 +49,18 @@ def test_recording_an_invalid_fact_names_the_field():
     assert error.value.field == "participants[0]"
 
 
+@pytest.mark.parametrize("field", ["participants", "tags"])
+def test_a_list_naming_a_value_twice_is_refused_as_recorded_or_changed(field):
+    twice = ["KZ", "UZ", "KZ"] if field == "participants" else ["summit", "water", "summit"]
+    for command, state in [
+        (RecordFact(make_fact(**{field: twice})), given()),
+        (ChangeFact(**{field: twice}), given(FactRecorded(fact=FACT))),
+    ]:
+        with pytest.raises(FactError, match="twice") as error:
+            decide(command, state)
+        assert error.value.field == field
+
+
 def test_a_new_date_is_a_reschedule():
     events = decide(ChangeFact(date=DateInput("2025-04-05")), given(FactRecorded(fact=FACT)))
     assert events == [FactRescheduled(date=DateInput("2025-04-05"))]
